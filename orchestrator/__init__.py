@@ -1,0 +1,1 @@
+"""orchestrator: a small declarative container orchestrator that speaks the Kubernetes API."""

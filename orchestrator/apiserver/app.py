@@ -1,0 +1,278 @@
+"""The apiserver's FastAPI application: routes, authentication, errors at the edge.
+
+`create_app(settings)` builds the app; `serve(settings)` runs it under uvicorn
+(uvloop + httptools, TLS when given a certificate). All resource URLs go to the one
+generic handler in `rest.py`; this module only resolves a URL to a `Target`,
+serves discovery/OpenAPI/health, checks the bearer token and turns every
+`APIError` into a Kubernetes `Status` response.
+
+Called by `orc apiserver` (cli/) and by `orc up` (orchestrator/cluster/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from orchestrator.api import errors
+from orchestrator.apiserver import discovery
+from orchestrator.apiserver.etcd import Etcd
+from orchestrator.apiserver.registry import GROUP_VERSIONS, REGISTRY, Registry
+from orchestrator.apiserver.rest import RestHandler, Target, json_response
+from orchestrator.apiserver.storage import KeyExists, Storage
+from orchestrator.apiserver.watchcache import WatchCache
+
+log = logging.getLogger("orchestrator.apiserver")
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+UNAUTHENTICATED_PATHS = ("/version", "/healthz", "/readyz", "/livez")
+
+
+@dataclass
+class Settings:
+    etcd_servers: list[str]
+    etcd_prefix: str = "/registry"
+    bind: str = "127.0.0.1"
+    port: int = 6443
+    token_auth_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_private_key_file: Path | None = None
+    watch_cache_capacity: int = 50_000
+    advertise_address: str | None = None
+    kubelet_token: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        loopback = self.bind in ("127.0.0.1", "localhost", "::1")
+        if self.token_auth_file is None and not loopback:
+            raise ValueError(
+                f"refusing to serve anonymous requests on {self.bind}: without --token-auth-file the apiserver "
+                "binds only to loopback (127.0.0.1)")
+        if bool(self.tls_cert_file) != bool(self.tls_private_key_file):
+            raise ValueError("--tls-cert-file and --tls-private-key-file go together")
+
+
+class TokenAuthMiddleware:
+    """Pure ASGI middleware: a valid `Authorization: Bearer` token or 401 (as kube-apiserver)."""
+
+    def __init__(self, app, tokens: dict):
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
+            return await self.app(scope, receive, send)
+        from orchestrator.apiserver.auth import authenticate
+
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value.decode("latin-1")
+                break
+        user = authenticate(header, self.tokens)
+        if user is None:
+            body = errors.Unauthorized("Unauthorized").to_status()
+            response = Response(orjson.dumps(body), status_code=401, media_type="application/json")
+            return await response(scope, receive, send)
+        scope.setdefault("state", {})["user"] = user
+        return await self.app(scope, receive, send)
+
+
+def resolve_target(registry: Registry, group: str, version: str, segments: list[str]) -> Target:
+    """URL segments after /api/v1 or /apis/G/V -> resource, namespace, name, subresource."""
+    segments = [s for s in segments if s]
+    namespace = None
+    if len(segments) >= 3 and segments[0] == "namespaces" and segments[2] not in ("status", "finalize"):
+        namespace = segments[1]
+        segments = segments[2:]
+    if not segments:
+        raise errors.NotFound("the server could not find the requested resource")
+    info = registry.lookup(group, version, segments[0])
+    if info is None:
+        raise errors.NotFound("the server could not find the requested resource")
+    if info.namespaced != (namespace is not None) and len(segments) > 1:
+        raise errors.NotFound("the server could not find the requested resource")
+    name = segments[1] if len(segments) > 1 else None
+    subresource = segments[2] if len(segments) > 2 else None
+    if len(segments) > 3:
+        raise errors.NotFound("the server could not find the requested resource")
+    return Target(info, namespace, name, subresource)
+
+
+async def ensure_system_namespaces(storage: Storage, clock=time.time) -> None:
+    import uuid
+
+    from orchestrator.apiserver.rest import utc_now_iso
+
+    for name in SYSTEM_NAMESPACES:
+        namespace = {
+            "kind": "Namespace",
+            "apiVersion": "v1",
+            "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": utc_now_iso(clock),
+                         "labels": {"kubernetes.io/metadata.name": name}},
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
+        try:
+            await storage.create(storage.key("namespaces", None, name), namespace)
+        except KeyExists:
+            pass
+
+
+def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
+    settings.check()
+    state: dict = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        etcd = Etcd(settings.etcd_servers)
+        await etcd.wait_ready()
+        storage = Storage(etcd, prefix=settings.etcd_prefix)
+        await ensure_system_namespaces(storage)
+        cache = WatchCache(storage, capacity=settings.watch_cache_capacity)
+        await cache.start()
+        from orchestrator.apiserver.kubeletproxy import KubeletProxy
+
+        state["handler"] = RestHandler(storage=storage, cache=cache, registry=registry,
+                                       kubelet_proxy=KubeletProxy(token=settings.kubelet_token))
+        state["storage"] = storage
+        log.info("apiserver ready: etcd %s, prefix %s", ",".join(settings.etcd_servers), settings.etcd_prefix)
+        try:
+            yield
+        finally:
+            await cache.stop()
+            await state["handler"].kubelet_proxy.close()
+            await etcd.close()
+
+    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    if settings.token_auth_file:
+        from orchestrator.apiserver.auth import load_token_file
+
+        app.add_middleware(TokenAuthMiddleware, tokens=load_token_file(settings.token_auth_file))
+
+    @app.exception_handler(errors.APIError)
+    async def api_error(request: Request, error: errors.APIError):
+        return json_response(error.to_status(), error.code, error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception):
+        log.exception("internal error serving %s %s", request.method, request.url.path)
+        status = errors.InternalError(f"Internal error occurred: {error}").to_status()
+        return json_response(status, 500)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, error):
+        return json_response(errors.NotFound("the server could not find the requested resource").to_status(), 404)
+
+    @app.get("/version")
+    async def version():
+        return discovery.version_info()
+
+    @app.get("/healthz")
+    @app.get("/readyz")
+    @app.get("/livez")
+    async def healthz():
+        return Response("ok", media_type="text/plain")
+
+    @app.get("/api")
+    async def api(request: Request):
+        address = settings.advertise_address or f"{request.url.hostname}:{request.url.port or settings.port}"
+        return discovery.api_versions(address)
+
+    @app.get("/apis")
+    async def apis():
+        return discovery.api_group_list()
+
+    @app.get("/apis/{group}")
+    async def apis_group(group: str):
+        document = discovery.api_group(group)
+        if document is None:
+            raise errors.NotFound("the server could not find the requested resource")
+        return document
+
+    openapi_cache: dict = {}
+
+    def openapi_resources():
+        from orchestrator.apiserver.openapi import ResourceDoc
+
+        return [ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
+                            model=r.model, subresources=list(r.subresources), verbs=list(r.verbs))
+                for r in registry.resources if r.model is not None]
+
+    @app.get("/openapi/v2")
+    async def openapi_v2():
+        from orchestrator.apiserver import openapi
+
+        if "v2" not in openapi_cache:
+            openapi_cache["v2"] = orjson.dumps(openapi.openapi_v2_document(openapi_resources()))
+        return Response(openapi_cache["v2"], media_type="application/json")
+
+    @app.get("/openapi/v3")
+    async def openapi_v3_index():
+        from orchestrator.apiserver import openapi
+
+        return openapi.openapi_v3_index(list(GROUP_VERSIONS))
+
+    @app.get("/openapi/v3/{path:path}")
+    async def openapi_v3(path: str):
+        from orchestrator.apiserver import openapi
+
+        group_version = path.removeprefix("apis/").removeprefix("api/")
+        if group_version not in GROUP_VERSIONS:
+            raise errors.NotFound("the server could not find the requested resource")
+        if path not in openapi_cache:
+            documents = [d for d in openapi_resources() if (f"{d.group}/{d.version}" if d.group else d.version) == group_version]
+            openapi_cache[path] = orjson.dumps(openapi.openapi_v3_document(group_version, documents))
+        return Response(openapi_cache[path], media_type="application/json")
+
+    @app.get("/api/v1")
+    async def core_resources():
+        return discovery.api_resource_list(registry, "v1")
+
+    @app.get("/apis/{group}/{version}")
+    async def group_resources(group: str, version: str):
+        document = discovery.api_resource_list(registry, f"{group}/{version}")
+        if document is None:
+            raise errors.NotFound("the server could not find the requested resource")
+        return document
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @app.api_route("/api/v1/{path:path}", methods=methods)
+    async def core(request: Request, path: str):
+        return await state["handler"].handle(request, resolve_target(registry, "", "v1", path.split("/")))
+
+    @app.api_route("/apis/{group}/{version}/{path:path}", methods=methods)
+    async def grouped(request: Request, group: str, version: str, path: str):
+        return await state["handler"].handle(request, resolve_target(registry, group, version, path.split("/")))
+
+    app.state.shared = state
+    return app
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.bind,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
+        ssl_keyfile=str(settings.tls_private_key_file) if settings.tls_private_key_file else None,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    asyncio.run(server.serve())

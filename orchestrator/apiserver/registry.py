@@ -1,0 +1,126 @@
+"""The resource registry: every kind the apiserver serves, in one table.
+
+One `ResourceInfo` per resource drives everything generic: URL routing, discovery
+(`/api/v1`, `/apis/apps/v1`), OpenAPI, validation (model + strategy), the etcd key
+and table printing. Adding a kind means adding a row here, a model in
+`orchestrator/api/` and, if it has rules, a strategy — never a new route.
+
+Used by `rest.py`, `discovery.py` and `app.py`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pydantic import BaseModel
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    singular: str
+    namespaced: bool
+    model_module: str  # module in orchestrator.api holding the model named `kind`
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    # PUT on a missing object creates it (Kubernetes' AllowCreateOnUpdate).
+    create_on_update: bool = False
+    # DELETE answers with the deleted object rather than a Status (ReturnDeletedObject).
+    return_deleted_object: bool = False
+    verbs: tuple[str, ...] = ALL_VERBS
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    api_version = group_version
+
+    @property
+    def list_kind(self) -> str:
+        return f"{self.kind}List"
+
+    @property
+    def qualified(self) -> str:
+        """`deployments.apps`, `pods`: how Kubernetes names a resource in messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @cached_property
+    def model(self) -> type[BaseModel] | None:
+        try:
+            module = importlib.import_module(f"orchestrator.api.{self.model_module}")
+        except ImportError:
+            return None
+        return getattr(module, "MODELS", {}).get(self.kind) or getattr(module, self.kind, None)
+
+    @cached_property
+    def strategy(self):
+        from orchestrator.apiserver import strategies
+
+        default = getattr(strategies, "DEFAULT_STRATEGY", None) or strategies.Strategy()
+        return strategies.STRATEGIES.get(self.kind) or default
+
+
+def _core(kind, plural, singular, *, namespaced=True, **kwargs) -> ResourceInfo:
+    return ResourceInfo("", "v1", kind, plural, singular, namespaced, "core_v1", **kwargs)
+
+
+RESOURCES: tuple[ResourceInfo, ...] = (
+    _core("Namespace", "namespaces", "namespace", namespaced=False, short_names=("ns",), subresources=("status", "finalize")),
+    _core("Pod", "pods", "pod", short_names=("po",), categories=("all",),
+          subresources=("status", "binding", "log", "exec", "portforward", "eviction"), return_deleted_object=True),
+    _core("Service", "services", "service", short_names=("svc",), categories=("all",),
+          subresources=("status", "proxy"), return_deleted_object=True),
+    _core("Endpoints", "endpoints", "endpoints", short_names=("ep",), create_on_update=True),
+    _core("Node", "nodes", "node", namespaced=False, short_names=("no",), subresources=("status", "proxy")),
+    _core("ConfigMap", "configmaps", "configmap", short_names=("cm",)),
+    _core("Secret", "secrets", "secret"),
+    _core("Event", "events", "event", short_names=("ev",), create_on_update=True),
+    _core("Binding", "bindings", "binding", verbs=("create",)),
+    ResourceInfo("apps", "v1", "Deployment", "deployments", "deployment", True, "apps_v1",
+                 short_names=("deploy",), categories=("all",), subresources=("status", "scale")),
+    ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, "apps_v1",
+                 short_names=("rs",), categories=("all",), subresources=("status", "scale")),
+    ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, "coordination_v1",
+                 create_on_update=True),
+)
+
+# Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
+GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "coordination.k8s.io/v1")
+
+
+class Registry:
+    """Look-ups over RESOURCES by URL coordinates and by kind."""
+
+    def __init__(self, resources: tuple[ResourceInfo, ...] = RESOURCES):
+        self.resources = resources
+        self._by_path = {(r.group, r.version, r.plural): r for r in resources}
+        self._by_kind = {(r.group, r.kind): r for r in resources}
+        self._by_plural = {r.plural: r for r in resources}
+
+    def lookup(self, group: str, version: str, plural: str) -> ResourceInfo | None:
+        return self._by_path.get((group, version, plural))
+
+    def by_kind(self, group: str, kind: str) -> ResourceInfo | None:
+        return self._by_kind.get((group, kind))
+
+    def by_plural(self, plural: str) -> ResourceInfo | None:
+        return self._by_plural.get(plural)
+
+    def in_group_version(self, group_version: str) -> list[ResourceInfo]:
+        return [r for r in self.resources if r.group_version == group_version]
+
+    def stored(self) -> list[ResourceInfo]:
+        """Resources that live in etcd (Binding is a verb on pods, not an object)."""
+        return [r for r in self.resources if r.kind != "Binding"]
+
+
+REGISTRY = Registry()
