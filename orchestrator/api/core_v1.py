@@ -18,9 +18,8 @@ from typing import Any
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from orchestrator.api.base import K8sModel, merge_list, retain_keys
-from orchestrator.api.meta import IntOrString, LabelSelector, MicroTime, ObjectMeta, Quantity, Time
-from orchestrator.api.meta import Condition as MetaCondition
+from orchestrator.api.base import K8sModel, merge_list
+from orchestrator.api.meta import Condition, IntOrString, LabelSelector, MicroTime, ObjectMeta, Quantity, Time
 
 OPENAPI_PACKAGE = "io.k8s.api.core.v1"
 
@@ -955,7 +954,7 @@ class ServiceStatus(K8sModel):
     """The observed state of a Service."""
 
     load_balancer: LoadBalancerStatus | None = None
-    conditions: list[MetaCondition] | None = merge_list("type")
+    conditions: list[Condition] | None = merge_list("type")
 
 
 class Service(K8sModel):
@@ -1235,9 +1234,3 @@ MODELS: dict[str, type[K8sModel]] = {
     "Secret": Secret,
     "Event": Event,
 }
-
-__all__ = ["MODELS", "OPENAPI_PACKAGE", "retain_keys"]  # noqa: F822 - extended below
-__all__ = [name for name, value in globals().items() if isinstance(value, type) and issubclass(value, K8sModel)] + [
-    "MODELS",
-    "OPENAPI_PACKAGE",
-]

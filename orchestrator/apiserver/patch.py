@@ -126,7 +126,9 @@ def apply_json_patch(original: dict, operations: list) -> dict:
     if operations is None:  # Go decodes a `null` body to an empty patch
         operations = []
     if not isinstance(operations, list):
-        raise errors.BadRequest(f"json: cannot unmarshal {_go_json_type(operations)} into Go value of type jsonpatch.Patch")
+        raise errors.BadRequest(
+            f"json: cannot unmarshal {_go_json_type(operations)} into Go value of type jsonpatch.Patch"
+        )
     for operation in operations:
         if not isinstance(operation, dict):
             raise errors.BadRequest(
@@ -371,7 +373,9 @@ def _field_meta(schema: Any, key: str) -> _FieldMeta:
 def apply_strategic_merge_patch(original: dict, patch: dict, *, model: type[BaseModel] | None) -> dict:
     """`original` with a Kubernetes strategic merge patch applied, list strategies read from `model`."""
     if not isinstance(patch, dict):
-        raise errors.BadRequest(f"json: cannot unmarshal {_go_json_type(patch)} into Go value of type map[string]interface {{}}")
+        raise errors.BadRequest(
+            f"json: cannot unmarshal {_go_json_type(patch)} into Go value of type map[string]interface {{}}"
+        )
     return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), model, applying=True)
 
 
@@ -396,6 +400,8 @@ def _merge_map(original: dict, patch: dict, schema: Any, *, applying: bool) -> d
                 original[key] = patch_value
                 continue
             key = _directive_target(key, DELETE_FROM_PRIMITIVE_LIST)
+            if not isinstance(patch_value, list):
+                raise errors.BadRequest("invalid patch format of primitive list")
             if key not in original:
                 continue
         if patch_value is None:
@@ -426,7 +432,9 @@ def _merge_value(current: Any, patch_value: Any, meta: _FieldMeta, *, is_delete_
     return patch_value
 
 
-def _merge_list_field(current: list, patch_list: list, meta: _FieldMeta, *, is_delete_list: bool, applying: bool) -> list:
+def _merge_list_field(
+    current: list, patch_list: list, meta: _FieldMeta, *, is_delete_list: bool, applying: bool
+) -> list:
     if meta.strategy != "merge" and not is_delete_list:
         return patch_list
     if not current and not patch_list:
@@ -455,7 +463,9 @@ def _merge_list_field(current: list, patch_list: list, meta: _FieldMeta, *, is_d
             else:
                 merged[position] = _merge_map(merged[position], element, meta.element_schema, applying=applying)
     patch_items, server_only = _partition(merged, patch_list, merge_key)
-    return _normalize_element_order(patch_items, server_only, patch_order=patch_list, server_order=current, merge_key=merge_key)
+    return _normalize_element_order(
+        patch_items, server_only, patch_order=patch_list, server_order=current, merge_key=merge_key
+    )
 
 
 def _apply_list_directives(current: list, patch_list: list, merge_key: str) -> tuple[list, list]:
@@ -530,12 +540,15 @@ def _merge_ordered_lists(original: dict, patch: dict, schema: Any, *, applying: 
                 patch_items, server_only, patch_order=order, server_order=current or [], merge_key=merge_key
             )
         original[key] = merged
-        patch.pop(key, None)
+        if patch_list is not None:  # a null is left for the main loop to delete the list
+            del patch[key]
 
 
 def _check_order_matches_patch(patch_list: list, order: list, merge_key: str) -> None:
     """The patch list must follow `$setElementOrder` (validatePatchWithSetOrderList)."""
-    elements = [item for item in patch_list if not (merge_key and isinstance(item, dict) and item.get(DIRECTIVE) == "delete")]
+    elements = [
+        item for item in patch_list if not (merge_key and isinstance(item, dict) and item.get(DIRECTIVE) == "delete")
+    ]
     patch_index = order_index = 0
     while patch_index < len(elements) and order_index < len(order):
         element = elements[patch_index]
@@ -779,7 +792,7 @@ def create_three_way_json_merge_patch(original: dict | None, modified: dict, cur
     """The JSON merge patch `kubectl apply` sends for kinds it has no schema for (jsonmergepatch)."""
     changes = _keep_or_drop_nulls(_create_merge_patch(current, modified), keep_nulls=False)
     deletions = _keep_or_drop_nulls(_create_merge_patch(original or {}, modified), keep_nulls=True)
-    return _merge_patch_into(copy.deepcopy(deletions), changes)
+    return _merge_patch_into(deletions, changes)
 
 
 def _create_merge_patch(original: dict, modified: dict) -> dict:

@@ -173,6 +173,10 @@ class RestHandler:
         raw = await request.body()
         check_request_size(raw)
         content_type = request.headers.get("content-type", JSON).split(";")[0].strip()
+        if content_type == "application/vnd.kubernetes.protobuf":
+            from orchestrator.apiserver.protobuf import decode_protobuf
+
+            return decode_protobuf(raw)
         try:
             if content_type in ("application/yaml", "application/apply-patch+yaml"):
                 body = yaml.safe_load(raw)
@@ -367,19 +371,16 @@ class RestHandler:
         while True:
             page = await self.storage.list(prefix, revision=revision, start_key=start_key, limit=chunk)
             revision = page.revision if not revision else revision
-            for obj in page.items:
-                if predicate(obj):
-                    items.append(obj)
-            start_key = page.next_key
-            if start_key is None:
+            items.extend(obj for obj in page.items if predicate(obj))
+            if limit and len(items) >= limit and (len(items) > limit or page.next_key is not None):
+                # Resume right after the last item we return.
+                last = items[limit - 1]["metadata"]
+                resume_at = self.storage.key(target.info.plural, last.get("namespace"), last["name"]) + b"\0"
+                remaining = page.remaining + len(items) - limit
+                return items[:limit], revision, resume_at, remaining
+            if page.next_key is None:
                 return items, revision, None, 0
-            if limit and len(items) >= limit:
-                if len(items) > limit:
-                    # Resume right after the last item we return.
-                    last = items[limit - 1]["metadata"]
-                    start_key = self.storage.key(target.info.plural, last.get("namespace"), last["name"]) + b"\0"
-                    items = items[:limit]
-                return items, revision, start_key, page.remaining
+            start_key = page.next_key
 
     def encode_continue(self, revision: int, start_key: bytes, target: Target) -> str:
         prefix = self.storage.collection_prefix(target.info.plural, target.namespace)
@@ -694,7 +695,11 @@ class RestHandler:
     async def delete_options(self, request: Request) -> dict:
         options: dict = {}
         raw = await request.body()
-        if raw:
+        if raw and request.headers.get("content-type", "").startswith("application/vnd.kubernetes.protobuf"):
+            from orchestrator.apiserver.protobuf import decode_protobuf
+
+            options = decode_protobuf(raw)
+        elif raw:
             try:
                 options = orjson.loads(raw) or {}
             except orjson.JSONDecodeError as error:

@@ -258,7 +258,7 @@ class Informer:
     def _call(self, callback: Callable[..., None], *objects: dict) -> None:
         try:
             callback(*objects)
-        except Exception:  # noqa: BLE001 - one faulty handler must not stop the cache
+        except Exception:  # one faulty handler must not stop the cache
             log.exception("%s: event handler %r failed", self.resource.plural, callback)
 
     async def _resync_loop(self) -> None:

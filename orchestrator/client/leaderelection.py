@@ -145,7 +145,7 @@ class LeaderElector:
             await self._sleep(self.retry_period)
         self._is_leader = True
         log.info("lease %s/%s: %s became leader", self.namespace, self.lease_name, self.identity)
-        work = asyncio.create_task(on_started_leading())
+        work = asyncio.ensure_future(on_started_leading())
         work_ended = False
         try:
             await self._renew_until_lost(work)
@@ -161,7 +161,7 @@ class LeaderElector:
         if work_ended:
             work.result()
 
-    async def _renew_until_lost(self, work: asyncio.Task) -> None:
+    async def _renew_until_lost(self, work: asyncio.Future) -> None:
         last_renewed = self._clock()
         while True:
             sleeper = asyncio.ensure_future(self._sleep(self.retry_period))

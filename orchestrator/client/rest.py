@@ -18,26 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
-from orchestrator.api.errors import (
-    FIELD_ERROR_TYPES,
-    AlreadyExists,
-    APIError,
-    BadRequest,
-    Conflict,
-    Expired,
-    FieldError,
-    Forbidden,
-    InternalError,
-    Invalid,
-    MethodNotAllowed,
-    NotAcceptable,
-    NotFound,
-    RequestEntityTooLarge,
-    ServiceUnavailable,
-    Timeout,
-    Unauthorized,
-    UnsupportedMediaType,
-)
+from orchestrator.api import errors
+from orchestrator.api.errors import FIELD_ERROR_TYPES, APIError, FieldError, Invalid
 from orchestrator.client.resources import Resource
 
 if TYPE_CHECKING:
@@ -54,15 +36,12 @@ PATCH_CONTENT_TYPES = {
 }
 PatchType = Literal["strategic", "merge", "json", "apply"]
 
-_ERROR_CLASSES = (
-    BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, NotAcceptable, Conflict, AlreadyExists,
-    Expired, RequestEntityTooLarge, UnsupportedMediaType, Invalid, InternalError, ServiceUnavailable, Timeout,
-)
-_ERRORS_BY_REASON: dict[str, type[APIError]] = {cls.reason: cls for cls in _ERROR_CLASSES} | {"Gone": Expired}
-# 409 without a reason is a Conflict (AlreadyExists always says so), hence `setdefault` keeps the first.
-_ERRORS_BY_CODE: dict[int, type[APIError]] = {}
-for _cls in _ERROR_CLASSES:
-    _ERRORS_BY_CODE.setdefault(_cls.code, _cls)
+# Every Status reason the project knows, from the one table of error classes.
+_ERROR_CLASSES = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, APIError)
+                  and cls is not APIError]
+_ERRORS_BY_REASON: dict[str, type[APIError]] = {cls.reason: cls for cls in _ERROR_CLASSES} | {"Gone": errors.Expired}
+# A 409 without a reason is a Conflict (AlreadyExists always names its reason).
+_ERRORS_BY_CODE: dict[int, type[APIError]] = {cls.code: cls for cls in reversed(_ERROR_CLASSES)} | {409: errors.Conflict}
 _CAUSE_TYPES = {cause_reason: error_type for error_type, (cause_reason, _) in FIELD_ERROR_TYPES.items()}
 
 
@@ -230,20 +209,6 @@ class ApiClient:
             raise ApiUnavailable(f"{method} {path}: {error!r}") from error
         raise _error_from_response(response.status, payload, response.headers)
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._send(method, path, **kwargs)
-        try:
-            payload = await response.read()
-        except _TRANSPORT_ERRORS as error:
-            raise ApiUnavailable(f"{method} {path}: {error!r}") from error
-        finally:
-            response.release()
-        if not payload:
-            return {}
-        if "json" in response.content_type:
-            return json.loads(payload)
-        return payload.decode(response.charset or "utf-8", errors="replace")
-
     async def request(
         self,
         method: str,
@@ -259,10 +224,21 @@ class ApiClient:
         if raw:
             stream_timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
             return await self._send(method, path, params=params, body=body, headers=headers, timeout=stream_timeout)
-        return await self._call(method, path, params=params, body=body, headers=headers)
+        response = await self._send(method, path, params=params, body=body, headers=headers)
+        try:
+            payload = await response.read()
+        except _TRANSPORT_ERRORS as error:
+            raise ApiUnavailable(f"{method} {path}: {error!r}") from error
+        finally:
+            response.release()
+        if not payload:
+            return {}
+        if "json" in response.content_type:
+            return json.loads(payload)
+        return payload.decode(response.charset or "utf-8", errors="replace")
 
     async def get(self, resource: Resource, name: str, *, namespace: str | None = None) -> dict:
-        return await self._call("GET", resource.path(self._object_namespace(resource, namespace), name))
+        return await self.request("GET", resource.path(self._object_namespace(resource, namespace), name))
 
     async def list(
         self,
@@ -282,17 +258,17 @@ class ApiClient:
             "continue": continue_,
             "resourceVersion": resource_version,
         }
-        return await self._call("GET", resource.path(namespace), params=params)
+        return await self.request("GET", resource.path(namespace), params=params)
 
     async def create(self, resource: Resource, body: dict, *, namespace: str | None = None) -> dict:
-        return await self._call("POST", resource.path(self._object_namespace(resource, namespace, body)), body=body)
+        return await self.request("POST", resource.path(self._object_namespace(resource, namespace, body)), body=body)
 
     async def update(
         self, resource: Resource, body: dict, *, namespace: str | None = None, subresource: str | None = None
     ) -> dict:
         """PUT: the body's `metadata.resourceVersion` makes it conditional (409 Conflict when stale)."""
         path = resource.path(self._object_namespace(resource, namespace, body), body["metadata"]["name"], subresource)
-        return await self._call("PUT", path, body=body)
+        return await self.request("PUT", path, body=body)
 
     async def patch(
         self,
@@ -311,7 +287,7 @@ class ApiClient:
         path = resource.path(self._object_namespace(resource, namespace), name, subresource)
         params = {"fieldManager": field_manager, "force": force}
         headers = {"Content-Type": PATCH_CONTENT_TYPES[patch_type]}
-        return await self._call("PATCH", path, params=params, body=patch, headers=headers)
+        return await self.request("PATCH", path, params=params, body=patch, headers=headers)
 
     async def delete(
         self,
@@ -331,14 +307,14 @@ class ApiClient:
         }
         options = {key: value for key, value in options.items() if value is not None}
         body = {"kind": "DeleteOptions", "apiVersion": "v1", **options} if options else None
-        return await self._call("DELETE", resource.path(self._object_namespace(resource, namespace), name), body=body)
+        return await self.request("DELETE", resource.path(self._object_namespace(resource, namespace), name), body=body)
 
     async def create_subresource(
         self, resource: Resource, name: str, subresource: str, body: dict, *, namespace: str | None = None
     ) -> dict:
         """POST to a subresource, e.g. pods/binding (the scheduler) or pods/eviction."""
         path = resource.path(self._object_namespace(resource, namespace, body), name, subresource)
-        return await self._call("POST", path, body=body)
+        return await self.request("POST", path, body=body)
 
     async def watch(
         self,

@@ -190,7 +190,7 @@ async def run_workers(
                 return
             try:
                 await sync(key)
-            except Exception as error:  # noqa: BLE001 - any failure of one key must not stop the worker
+            except Exception as error:  # any failure of one key must not stop the worker
                 if queue.num_requeues(key) < max_retries:
                     logger.info("error syncing %s, will retry: %s", key, error)
                     queue.add_rate_limited(key)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import docker.models.images
 
 from orchestrator.kubelet.images import normalize_image
 
@@ -111,7 +112,8 @@ def _recipes_for(names: list[str] | None) -> list[ImageRecipe]:
 def _ensure_recipe(client: docker.DockerClient, recipe: ImageRecipe) -> None:
     context = _build_context(recipe)
     digest = _content_digest(context, recipe)
-    if all(_present_digest(client, tag) == digest for tag in recipe.tags):
+    present = {tag: _present_image(client, tag) for tag in recipe.tags}
+    if all(image is not None and image.labels.get(LABEL_CONTENT_DIGEST) == digest for image in present.values()):
         return
     first_tag, *other_tags = recipe.tags
     context.seek(0)
@@ -130,14 +132,26 @@ def _ensure_recipe(client: docker.DockerClient, recipe: ImageRecipe) -> None:
     for tag in other_tags:
         repository, _, version = tag.rpartition(":")
         image.tag(repository, version)
+    _remove_replaced(client, {old.id for old in present.values() if old is not None and old.id != image.id})
 
 
-def _present_digest(client: docker.DockerClient, tag: str) -> str | None:
+def _present_image(client: docker.DockerClient, tag: str) -> docker.models.images.Image | None:
     try:
-        image = client.images.get(tag)
+        return client.images.get(tag)
     except docker.errors.ImageNotFound:
         return None
-    return (image.labels or {}).get(LABEL_CONTENT_DIGEST)
+
+
+def _remove_replaced(client: docker.DockerClient, image_ids: set[str]) -> None:
+    """Drop the images a rebuild left untagged, unless a container still uses them."""
+    for image_id in image_ids:
+        try:
+            # Removing by id would also untag an image that still carries some other tag: check first.
+            if client.images.get(image_id).tags:
+                continue
+            client.images.remove(image_id)
+        except docker.errors.APIError:
+            pass
 
 
 def _content_digest(context: io.BytesIO, recipe: ImageRecipe) -> str:

@@ -31,6 +31,7 @@ from typing import Any, TypedDict
 import docker
 import docker.errors
 import docker.types
+import requests.exceptions
 
 from orchestrator.kubelet.images import normalize_image, parse_image
 
@@ -58,6 +59,8 @@ _DOCKER_ZERO_TIME = "0001-01-01T00:00:00Z"
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 _CONTAINER_EVENTS = ("create", "start", "die", "oom", "destroy")
 _STREAM_END = object()
+# What the SDK raises when the engine cannot be reached or misbehaves (besides its own APIError).
+_TRANSPORT_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
 class DockerRuntimeError(Exception):
@@ -146,10 +149,14 @@ def hash_container_spec(container_spec: dict[str, Any]) -> str:
 
 
 def docker_container_name(
-    *, node: str, pod_namespace: str, pod_name: str, container_name: str, pod_uid: str, attempt: int
+    *, cluster: str, node: str, pod_namespace: str, pod_name: str, container_name: str, pod_uid: str, attempt: int
 ) -> str:
-    """`orc_<node>_<ns>_<pod>_<container>_<uid8>_<attempt>`: unique per attempt, readable in `docker ps`."""
-    parts = (node, pod_namespace, pod_name, container_name, pod_uid[:8], str(attempt))
+    """`orc_<cluster>_<node>_<ns>_<pod>_<container>_<uid8>_<attempt>`: unique per attempt, readable in `docker ps`.
+
+    The cluster is part of the name because names are engine-wide: two clusters
+    with a node of the same name (and tests with fixed pod uids) must not collide.
+    """
+    parts = (cluster, node, pod_namespace, pod_name, container_name, pod_uid[:8], str(attempt))
     return "orc_" + "_".join(_NAME_UNSAFE.sub("-", part) for part in parts)
 
 
@@ -346,6 +353,7 @@ class DockerRuntime:
             }
         )
         name = docker_container_name(
+            cluster=self.cluster,
             node=self.node,
             pod_namespace=pod_namespace,
             pod_name=pod_name,
@@ -407,6 +415,8 @@ class DockerRuntime:
 
         Kubernetes semantics: `command` replaces the image's ENTRYPOINT and, unless
         `args` is given too, drops its CMD; `args` alone replaces only the CMD.
+        Raises ImageNotPresent (the kubelet pulls first), CreateContainerError, and
+        ValueError for a malformed image reference (InvalidImageName).
         """
         if role not in (ROLE_CONTAINER, ROLE_INIT):
             raise ValueError(f"role must be {ROLE_CONTAINER!r} or {ROLE_INIT!r}, not {role!r}")
@@ -421,6 +431,7 @@ class DockerRuntime:
             }
         )
         name = docker_container_name(
+            cluster=self.cluster,
             node=self.node,
             pod_namespace=pod_namespace,
             pod_name=pod_name,
@@ -457,11 +468,15 @@ class DockerRuntime:
         except docker.errors.APIError as error:
             if error.status_code != 409 or not self._is_ours(create_options["name"]):
                 raise CreateContainerError(_engine_message(error)) from error
+        except _TRANSPORT_ERRORS as error:
+            raise DockerRuntimeError(str(error)) from error
         self._remove_blocking(create_options["name"])
         try:
             return self._create_once(create_options)
         except docker.errors.APIError as error:
             raise CreateContainerError(_engine_message(error)) from error
+        except _TRANSPORT_ERRORS as error:
+            raise DockerRuntimeError(str(error)) from error
 
     def _create_once(self, create_options: dict[str, Any]) -> dict[str, Any]:
         """Create and return the new container's inspect attributes."""
@@ -489,6 +504,8 @@ class DockerRuntime:
             raise ContainerNotFound(_engine_message(error)) from error
         except docker.errors.APIError as error:
             raise StartContainerError(_engine_message(error)) from error
+        except _TRANSPORT_ERRORS as error:
+            raise DockerRuntimeError(str(error)) from error
 
     async def stop_container(self, container_id: str, *, timeout_seconds: int) -> None:
         """Send the stop signal (SIGTERM unless the image says otherwise), then SIGKILL after the timeout.
@@ -513,6 +530,8 @@ class DockerRuntime:
             if error.status_code == 409 and "already in progress" in _engine_message(error):
                 return
             raise DockerRuntimeError(_engine_message(error)) from error
+        except _TRANSPORT_ERRORS as error:
+            raise DockerRuntimeError(str(error)) from error
 
     async def remove_pod_containers(self, pod_uid: str) -> None:
         """Remove every container of one pod on this node: its containers first, then its sandboxes."""
@@ -633,12 +652,18 @@ class DockerRuntime:
             reference = parse_image(image)
         except ValueError as error:
             raise ImagePullError(str(error)) from error
-        tag = reference.digest or reference.tag or "latest"
+        await asyncio.to_thread(self._pull_blocking, image, reference.repository, reference.digest or reference.tag)
+
+    def _pull_blocking(self, image: str, repository: str, tag_or_digest: str | None) -> None:
         try:
-            await asyncio.to_thread(self._client.api.pull, reference.repository, tag=tag)
+            progress = self._client.api.pull(repository, tag=tag_or_digest or "latest", stream=True, decode=True)
+            for message in progress:
+                # Failures after the pull began arrive as messages of a successful response.
+                if message.get("error"):
+                    raise ImagePullError(f"failed to pull image {image!r}: {message['error']}")
         except docker.errors.APIError as error:
             raise ImagePullError(f"failed to pull image {image!r}: {_engine_message(error)}") from error
-        except docker.errors.DockerException as error:
+        except _TRANSPORT_ERRORS as error:
             raise ImagePullError(f"failed to pull image {image!r}: {error}") from error
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -674,7 +699,7 @@ class DockerRuntime:
             raise _not_found(_engine_message(error)) from error
         except docker.errors.APIError as error:
             raise DockerRuntimeError(_engine_message(error)) from error
-        except docker.errors.DockerException as error:
+        except _TRANSPORT_ERRORS as error:
             raise DockerRuntimeError(str(error)) from error
 
 

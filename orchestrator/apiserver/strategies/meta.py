@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orchestrator.api.errors import FieldError, duplicate, forbidden, invalid, required
+from orchestrator.api.errors import FieldError, forbidden, invalid, required
 from orchestrator.api.names import is_qualified_name, is_valid_label_value, name_is_dns_label, name_is_dns_subdomain
 
 NameValidator = Callable[[str, bool], list[str]]
@@ -178,7 +178,7 @@ def validate_owner_references(references: list[dict] | None, field: str) -> list
             errors.append(invalid(f"{field}.uid", reference.get("uid") or "", "must not be empty"))
         group = api_version.rpartition("/")[0]
         if (api_version, reference.get("kind")) in BANNED_OWNER_KINDS:
-            gvk = f"{group or '/'}{version}, Kind={reference.get('kind')}"
+            gvk = f"{group}/{version}, Kind={reference.get('kind')}"
             errors.append(invalid(field, GoValue(json.dumps(reference, separators=(",", ":"))), f"{gvk} is disallowed from being an owner"))
         if reference.get("controller"):
             current = f"{reference.get('kind')}/{reference.get('name')}"
@@ -343,7 +343,3 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
         if operator == "DoesNotExist" and present:
             return False
     return True
-
-
-def duplicate_error(field: str, value: Any) -> FieldError:
-    return duplicate(field, value)

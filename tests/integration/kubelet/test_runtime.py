@@ -28,6 +28,7 @@ from orchestrator.kubelet.runtime import (
     ContainerInfo,
     ContainerNotFound,
     DockerRuntime,
+    DockerRuntimeError,
     ExecTimeout,
     ImageNotPresent,
     ImagePullError,
@@ -107,9 +108,7 @@ async def network(runtime: DockerRuntime, cluster: str) -> str:
     return name
 
 
-async def new_sandbox(
-    runtime: DockerRuntime, network: str, *, pod_name: str = "web", **options: Any
-) -> ContainerInfo:
+async def new_sandbox(runtime: DockerRuntime, network: str, *, pod_name: str = "web", **options: Any) -> ContainerInfo:
     return await runtime.create_sandbox(
         pod_namespace="default",
         pod_name=pod_name,
@@ -247,7 +246,7 @@ async def test_labels_and_name_describe_the_container(runtime: DockerRuntime, ne
     )
     assert init.role == ROLE_INIT and init.restart_count == 2 and init.spec_hash == "abc123"
     assert init.sandbox_id == sandbox.id and init.state == "created"
-    assert init.name == f"orc_{NODE}_default_web_setup_{sandbox.pod_uid[:8]}_2"
+    assert init.name == f"orc_{runtime.cluster}_{NODE}_default_web_setup_{sandbox.pod_uid[:8]}_2"
     assert sandbox.labels["app"] == "web" and sandbox.container_name == "POD"
     listed = {info.id: info for info in await runtime.list_containers(pod_uid=sandbox.pod_uid)}
     assert listed.keys() == {sandbox.id, init.id}
@@ -289,12 +288,16 @@ async def test_command_and_args_follow_kubernetes(
 
 
 async def test_env_working_dir_and_mounts(runtime: DockerRuntime, network: str, tmp_path: Any) -> None:
-    (tmp_path / "config.txt").write_text("from the host")
+    (tmp_path / "config.txt").write_text("from the host\n")
     sandbox = await new_sandbox(runtime, network)
     container = await new_container(
         runtime,
         sandbox,
-        command=["sh", "-c", 'echo "$GREETING"; pwd; cat /config/config.txt; touch /config/new || echo read-only'],
+        command=[
+            "sh",
+            "-c",
+            'echo "$GREETING"; pwd; cat /config/config.txt; touch /config/new 2>/dev/null || echo read-only',
+        ],
         env={"GREETING": "hello pod"},
         working_dir="/tmp",
         mounts=[{"source": str(tmp_path), "target": "/config", "read_only": True}],
@@ -333,24 +336,27 @@ async def test_following_logs_streams_until_the_consumer_stops(runtime: DockerRu
 async def test_exec_returns_exit_code_and_output(runtime: DockerRuntime, network: str) -> None:
     sandbox = await new_sandbox(runtime, network)
     container = await new_container(runtime, sandbox, command=["sleep", "3600"])
-    assert await runtime.exec(container.id, ["sh", "-c", "echo out; echo err >&2; exit 3"]) == (3, b"out\nerr\n")
+    exit_code, output = await runtime.exec(container.id, ["sh", "-c", "echo out; echo err >&2; exit 3"])
+    # stdout and stderr travel apart inside the engine, so their relative order is not kept.
+    assert exit_code == 3 and sorted(output.splitlines()) == [b"err", b"out"]
     with pytest.raises(ExecTimeout):
         await runtime.exec(container.id, ["sleep", "30"], timeout_seconds=0.5)
 
 
 @pytest.mark.parametrize(
-    ("script", "expected_exit_code"),
+    ("script", "timeout_seconds", "expected_exit_code"),
     [
-        pytest.param('trap "exit 0" TERM; while :; do sleep 1; done', 0, id="handles-sigterm"),
-        pytest.param('trap "" TERM; while :; do sleep 1; done', 137, id="ignores-sigterm-gets-sigkill"),
+        # `sleep & wait`: the shell runs its trap at once instead of after the sleep.
+        pytest.param('trap "exit 0" TERM; while :; do sleep 1 & wait; done', 30, 0, id="handles-sigterm"),
+        pytest.param('trap "" TERM; while :; do sleep 1; done', 1, 137, id="ignores-sigterm-gets-sigkill"),
     ],
 )
 async def test_stop_sends_sigterm_then_sigkill(
-    runtime: DockerRuntime, network: str, script: str, expected_exit_code: int
+    runtime: DockerRuntime, network: str, script: str, timeout_seconds: int, expected_exit_code: int
 ) -> None:
     sandbox = await new_sandbox(runtime, network)
     container = await new_container(runtime, sandbox, command=["sh", "-c", script])
-    await runtime.stop_container(container.id, timeout_seconds=1)
+    await runtime.stop_container(container.id, timeout_seconds=timeout_seconds)
     stopped = await runtime.inspect(container.id)
     assert stopped.state == "exited" and stopped.exit_code == expected_exit_code
     assert stopped.finished_at is not None and stopped.started_at is not None
@@ -423,9 +429,32 @@ async def test_create_from_missing_image_is_image_not_present(runtime: DockerRun
 
 async def test_network_is_ensured_once_and_removed(runtime: DockerRuntime, docker_client: docker.DockerClient) -> None:
     name = f"orc-{runtime.cluster}-extra"
-    await runtime.ensure_network(name, subnet="10.231.7.0/24")
-    await runtime.ensure_network(name, subnet="10.231.7.0/24")
+    subnet = f"10.231.{uuid.uuid4().int % 256}.0/24"  # varied, so parallel runs rarely ask for the same pool
+    await runtime.ensure_network(name, subnet=subnet)
+    await runtime.ensure_network(name, subnet=subnet)
     assert [network.name for network in docker_client.networks.list(names=[name]) if network.name == name] == [name]
     await runtime.remove_network(name)
     await runtime.remove_network(name)
     assert [network for network in docker_client.networks.list(names=[name]) if network.name == name] == []
+
+
+async def test_listing_follows_state_changes(runtime: DockerRuntime, network: str) -> None:
+    sandbox = await new_sandbox(runtime, network)
+    container = await new_container(runtime, sandbox, command=["sh", "-c", 'trap "exit 4" TERM; sleep 3600 & wait'])
+    listed = {info.id: info for info in await runtime.list_containers()}
+    assert listed[container.id].running and listed[container.id].exit_code is None
+    await runtime.stop_container(container.id, timeout_seconds=30)
+    listed = {info.id: info for info in await runtime.list_containers()}
+    assert listed[container.id].state == "exited" and listed[container.id].exit_code == 4
+    running_only = await runtime.list_containers(all=False)
+    assert [info.id for info in running_only] == [sandbox.id]
+
+
+async def test_unreachable_engine_is_a_runtime_error(cluster: str) -> None:
+    client = docker.DockerClient(base_url="unix:///nonexistent/docker.sock", version="1.41")
+    unreachable = DockerRuntime(cluster=cluster, node=NODE, docker_client=client)
+    with pytest.raises(DockerRuntimeError):
+        await unreachable.ping()
+    with pytest.raises(DockerRuntimeError):
+        await unreachable.list_containers()
+    client.close()

@@ -1,0 +1,57 @@
+"""Per-kind defaulting, validation and status/spec separation for the apiserver's write path.
+
+`STRATEGIES` maps a Kind to its `Strategy` (see base.py for the hooks and the order the
+REST layer calls them in); kinds without rules of their own use `DEFAULT_STRATEGY`.
+`validate_object_meta` / `validate_object_meta_update` are the metadata checks every
+kind shares. Messages and field paths are Kubernetes v1.32's, so kubectl users see
+the errors they know.
+
+Used by: orchestrator/apiserver/registry.py (ResourceInfo.strategy) and rest.py.
+"""
+
+from __future__ import annotations
+
+from orchestrator.apiserver.strategies.apps import DeploymentStrategy, ReplicaSetStrategy
+from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
+from orchestrator.apiserver.strategies.coordination import LeaseStrategy
+from orchestrator.apiserver.strategies.core import (
+    BindingStrategy,
+    ConfigMapStrategy,
+    EndpointsStrategy,
+    EventStrategy,
+    NamespaceStrategy,
+    NodeStrategy,
+    PodStrategy,
+    SecretStrategy,
+    ServiceStrategy,
+)
+from orchestrator.apiserver.strategies.meta import validate_object_meta, validate_object_meta_update
+
+STRATEGIES: dict[str, Strategy] = {
+    strategy.kind: strategy
+    for strategy in (
+        PodStrategy(),
+        ServiceStrategy(),
+        NamespaceStrategy(),
+        NodeStrategy(),
+        ConfigMapStrategy(),
+        SecretStrategy(),
+        EndpointsStrategy(),
+        EventStrategy(),
+        BindingStrategy(),
+        DeploymentStrategy(),
+        ReplicaSetStrategy(),
+        LeaseStrategy(),
+    )
+}
+
+DEFAULT_STRATEGY = DefaultStrategy()
+
+__all__ = [
+    "DEFAULT_STRATEGY",
+    "STRATEGIES",
+    "DefaultStrategy",
+    "Strategy",
+    "validate_object_meta",
+    "validate_object_meta_update",
+]
