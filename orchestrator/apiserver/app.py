@@ -198,28 +198,29 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
             raise errors.NotFound("the server could not find the requested resource")
         return document
 
-    openapi_cache: dict = {}
+    openapi_documents: list = []
 
     def openapi_resources():
         from orchestrator.apiserver.openapi import ResourceDoc
 
-        return [ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
-                            model=r.model, subresources=list(r.subresources), verbs=list(r.verbs))
-                for r in registry.resources if r.model is not None]
+        if not openapi_documents:
+            openapi_documents.extend(
+                ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
+                            model=r.model, subresources=tuple(r.subresources), verbs=tuple(r.verbs))
+                for r in registry.resources if r.model is not None)
+        return openapi_documents
 
     @app.get("/openapi/v2")
     async def openapi_v2():
         from orchestrator.apiserver import openapi
 
-        if "v2" not in openapi_cache:
-            openapi_cache["v2"] = orjson.dumps(openapi.openapi_v2_document(openapi_resources()))
-        return Response(openapi_cache["v2"], media_type="application/json")
+        return Response(openapi.openapi_v2_document_json(openapi_resources()), media_type="application/json")
 
     @app.get("/openapi/v3")
     async def openapi_v3_index():
         from orchestrator.apiserver import openapi
 
-        return openapi.openapi_v3_index(list(GROUP_VERSIONS))
+        return openapi.openapi_v3_index(list(GROUP_VERSIONS), resources=openapi_resources())
 
     @app.get("/openapi/v3/{path:path}")
     async def openapi_v3(path: str):
@@ -228,10 +229,10 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         group_version = path.removeprefix("apis/").removeprefix("api/")
         if group_version not in GROUP_VERSIONS:
             raise errors.NotFound("the server could not find the requested resource")
-        if path not in openapi_cache:
-            documents = [d for d in openapi_resources() if (f"{d.group}/{d.version}" if d.group else d.version) == group_version]
-            openapi_cache[path] = orjson.dumps(openapi.openapi_v3_document(group_version, documents))
-        return Response(openapi_cache[path], media_type="application/json")
+        resources = [d for d in openapi_resources() if (f"{d.group}/{d.version}" if d.group else d.version) == group_version]
+        body = openapi.openapi_v3_document_json(group_version, resources)
+        return Response(body, media_type="application/json",
+                        headers={"ETag": f'"{openapi.openapi_v3_document_hash(group_version, resources)}"'})
 
     @app.get("/api/v1")
     async def core_resources():

@@ -93,18 +93,42 @@ class ResourceDoc:
 
 
 @dataclass(frozen=True)
+class _OperationKind:
+    """One kind of operation: its HTTP method, `x-kubernetes-action`, operationId verb and enabling verb."""
+
+    method: str
+    action: str
+    id_verb: str  # listCoreV1NamespacedPod, createCoreV1NamespacedPod, readCoreV1NamespacedPod, ...
+    discovery_verb: str  # the ResourceDoc verb that enables it
+    description: str  # formatted with what it acts on: "Pod", "Pod status"
+
+
+LIST = _OperationKind("get", "list", "list", "list", "list or watch objects of kind {}")
+CREATE = _OperationKind("post", "post", "create", "create", "create a {}")
+DELETE_COLLECTION = _OperationKind(
+    "delete", "deletecollection", "delete", "deletecollection", "delete collection of {}"
+)
+READ = _OperationKind("get", "get", "read", "get", "read the specified {}")
+REPLACE = _OperationKind("put", "put", "replace", "update", "replace the specified {}")
+PATCH = _OperationKind("patch", "patch", "patch", "patch", "partially update the specified {}")
+DELETE = _OperationKind("delete", "delete", "delete", "delete", "delete a {}")
+
+_COLLECTION_OPERATIONS = (LIST, CREATE, DELETE_COLLECTION)
+_ITEM_OPERATIONS = (READ, REPLACE, PATCH, DELETE)
+
+
+@dataclass(frozen=True)
 class _Subresource:
     model: type[K8sModel] | None  # None: the parent resource's own model and kind
     gvk: tuple[str, str, str] | None  # (group, version, kind); None: the parent's
-    # (HTTP method, x-kubernetes-action, operation-id verb, discovery verb that enables it)
-    operations: tuple[tuple[str, str, str, str], ...]
+    operations: tuple[_OperationKind, ...]
 
 
-_READ_REPLACE_PATCH = (("get", "get", "read", "get"), ("put", "put", "replace", "update"), ("patch", "patch", "patch", "patch"))
 _SUBRESOURCES = {
-    "status": _Subresource(None, None, _READ_REPLACE_PATCH),
-    "scale": _Subresource(Scale, ("autoscaling", "v1", "Scale"), _READ_REPLACE_PATCH),
-    "binding": _Subresource(Binding, ("", "v1", "Binding"), (("post", "post", "create", "create"),)),
+    "status": _Subresource(None, None, (READ, REPLACE, PATCH)),
+    "scale": _Subresource(Scale, ("autoscaling", "v1", "Scale"), (READ, REPLACE, PATCH)),
+    # POSTed by the scheduler whatever the pod's own verbs.
+    "binding": _Subresource(Binding, ("", "v1", "Binding"), (CREATE,)),
 }
 
 # Query parameters: name -> (JSON type, description). kubectl looks for `fieldValidation` by name.
@@ -116,7 +140,7 @@ _QUERY_PARAMETERS = {
         "string",
         "How the server handles unknown or duplicate fields in the object: Ignore, Warn or Strict.",
     ),
-    "force": ("boolean", "Force is going to \"force\" Apply requests."),
+    "force": ("boolean", 'Force is going to "force" Apply requests.'),
     "gracePeriodSeconds": ("integer", "The duration in seconds before the object should be deleted."),
     "orphanDependents": ("boolean", "Deprecated: use propagationPolicy."),
     "propagationPolicy": ("string", "Whether and how garbage collection is performed: Orphan, Background, Foreground."),
@@ -137,6 +161,17 @@ _LIST_PARAMETERS = (
 )  # fmt: skip
 _WRITE_PARAMETERS = ("dryRun", "fieldManager", "fieldValidation")
 _DELETE_PARAMETERS = ("dryRun", "gracePeriodSeconds", "orphanDependents", "propagationPolicy")
+_QUERY_PARAMETERS_OF_ACTION = {
+    "list": _LIST_PARAMETERS,
+    "post": _WRITE_PARAMETERS,
+    "get": (),
+    "put": _WRITE_PARAMETERS,
+    "patch": (*_WRITE_PARAMETERS, "force"),
+    "delete": _DELETE_PARAMETERS,
+    "deletecollection": tuple(
+        sorted(set(_LIST_PARAMETERS) - {"watch", "allowWatchBookmarks"} | set(_DELETE_PARAMETERS))
+    ),
+}
 
 # Named scalar schemas (meta.py marks the fields that use them), in each document's form.
 _NAMED_SCALARS_V3 = {
@@ -507,107 +542,69 @@ def _add_resource_paths(resource: ResourceDoc, paths: dict[str, _PathItem]) -> N
     collection = f"{prefix}{scope}/{resource.plural}"
     item = collection + "/{name}"
     scope_parameters = ("namespace",) if resource.namespaced else ()
-    namespaced_word = "Namespaced" if resource.namespaced else ""
-    id_suffix = f"{_camel(resource.group or 'core')}{_camel(resource.version)}"
-    tag = f"{(resource.group or 'core').removesuffix('.k8s.io').replace('.', '_')}_{resource.version}"
+    namespaced = "Namespaced" if resource.namespaced else ""
     gvk = _gvk(resource.group, resource.version, resource.kind)
     object_schema = schema_name(resource.model)
-    list_schema = _list_schema_name(resource)
-    status_schema = schema_name(Status)
-    kind = resource.kind
     verbs = set(resource.verbs)
 
-    def operation(method, action, verb, *, noun, query, body, responses, description, operation_gvk=gvk) -> _Operation:
+    group_version_word = f"{_camel(resource.group or 'core')}{_camel(resource.version)}"
+
+    def operation(
+        kind: _OperationKind, noun: str, *, target: str = resource.kind, body_schema: str = object_schema, body_gvk=gvk
+    ) -> _Operation:
+        body, responses = _body_and_responses(kind.action, object_schema=body_schema, resource=resource)
+        collection_word = "Collection" if kind is DELETE_COLLECTION else ""
         return _Operation(
-            method=method,
-            action=action,
-            operation_id=f"{verb}{id_suffix}{noun}",
-            description=description,
-            tag=tag,
-            gvk=operation_gvk,
-            query=query,
+            method=kind.method,
+            action=kind.action,
+            operation_id=f"{kind.id_verb}{group_version_word}{collection_word}{noun}",
+            description=kind.description.format(target),
+            tag=f"{(resource.group or 'core').removesuffix('.k8s.io').replace('.', '_')}_{resource.version}",
+            gvk=body_gvk,
+            query=_QUERY_PARAMETERS_OF_ACTION[kind.action],
             body=body,
             responses=responses,
         )
 
-    collection_ops = []
-    if "list" in verbs:
-        collection_ops.append(operation(
-            "get", "list", "list", noun=f"{namespaced_word}{kind}", query=_LIST_PARAMETERS, body=None,
-            responses={"200": list_schema}, description=f"list or watch objects of kind {kind}",
-        ))  # fmt: skip
-    if "create" in verbs:
-        collection_ops.append(operation(
-            "post", "post", "create", noun=f"{namespaced_word}{kind}", query=_WRITE_PARAMETERS, body=object_schema,
-            responses={"200": object_schema, "201": object_schema, "202": object_schema},
-            description=f"create a {kind}",
-        ))  # fmt: skip
-    if "deletecollection" in verbs:
-        collection_ops.append(operation(
-            "delete", "deletecollection", "delete", noun=f"Collection{namespaced_word}{kind}",
-            query=tuple(sorted(set(_LIST_PARAMETERS) - {"watch", "allowWatchBookmarks"} | set(_DELETE_PARAMETERS))),
-            body=schema_name(DeleteOptions), responses={"200": status_schema},
-            description=f"delete collection of {kind}",
-        ))  # fmt: skip
-    if collection_ops:
-        paths.setdefault(collection, _PathItem(scope_parameters)).operations.extend(collection_ops)
+    def add(path: str, path_parameters: tuple[str, ...], operations: list[_Operation]) -> None:
+        if operations:
+            paths.setdefault(path, _PathItem(path_parameters)).operations.extend(operations)
 
-    item_ops = []
-    if "get" in verbs:
-        item_ops.append(operation(
-            "get", "get", "read", noun=f"{namespaced_word}{kind}", query=(), body=None,
-            responses={"200": object_schema}, description=f"read the specified {kind}",
-        ))  # fmt: skip
-    if "update" in verbs:
-        item_ops.append(operation(
-            "put", "put", "replace", noun=f"{namespaced_word}{kind}", query=_WRITE_PARAMETERS, body=object_schema,
-            responses={"200": object_schema, "201": object_schema}, description=f"replace the specified {kind}",
-        ))  # fmt: skip
-    if "patch" in verbs:
-        item_ops.append(operation(
-            "patch", "patch", "patch", noun=f"{namespaced_word}{kind}", query=(*_WRITE_PARAMETERS, "force"),
-            body=PATCH_SCHEMA, responses={"200": object_schema, "201": object_schema},
-            description=f"partially update the specified {kind}",
-        ))  # fmt: skip
-    if "delete" in verbs:
-        item_ops.append(operation(
-            "delete", "delete", "delete", noun=f"{namespaced_word}{kind}", query=_DELETE_PARAMETERS,
-            body=schema_name(DeleteOptions), responses={"200": object_schema, "202": object_schema},
-            description=f"delete a {kind}",
-        ))  # fmt: skip
-    if item_ops:
-        paths.setdefault(item, _PathItem((*scope_parameters, "name"))).operations.extend(item_ops)
-
+    noun = f"{namespaced}{resource.kind}"
+    add(collection, scope_parameters, [operation(k, noun) for k in _COLLECTION_OPERATIONS if k.discovery_verb in verbs])
+    add(item, (*scope_parameters, "name"), [operation(k, noun) for k in _ITEM_OPERATIONS if k.discovery_verb in verbs])
     for name in resource.subresources:
         subresource = _SUBRESOURCES.get(name)
         if subresource is None:
-            continue
+            continue  # connect-style subresources (log, exec, ...) have no object body to describe
         body_schema = schema_name(subresource.model) if subresource.model else object_schema
         body_gvk = _gvk(*subresource.gvk) if subresource.gvk else gvk
-        noun = f"{namespaced_word}{kind}{name[:1].upper()}{name[1:]}"
-        sub_ops = []
-        for method, action, verb, enabling_verb in subresource.operations:
-            # The status and scale of a resource follow its own verbs; binding is create-only anyway.
-            if name != "binding" and enabling_verb not in verbs:
-                continue
-            sub_ops.append(operation(
-                method, action, verb, noun=noun,
-                query={"get": (), "put": _WRITE_PARAMETERS, "post": _WRITE_PARAMETERS}.get(
-                    method, (*_WRITE_PARAMETERS, "force")),
-                body=None if method == "get" else (PATCH_SCHEMA if method == "patch" else body_schema),
-                responses={"200": body_schema} if method == "get" else
-                {"200": body_schema, "201": body_schema, **({"202": body_schema} if method == "post" else {})},
-                description=f"{verb} {name} of the specified {kind}", operation_gvk=body_gvk,
-            ))  # fmt: skip
-        if sub_ops:
-            paths.setdefault(f"{item}/{name}", _PathItem((*scope_parameters, "name"))).operations.extend(sub_ops)
-
+        sub_noun = f"{noun}{name[:1].upper()}{name[1:]}"
+        operations = [
+            operation(kind, sub_noun, target=f"{resource.kind} {name}", body_schema=body_schema, body_gvk=body_gvk)
+            for kind in subresource.operations
+            if kind.discovery_verb in verbs or name == "binding"
+        ]
+        add(f"{item}/{name}", (*scope_parameters, "name"), operations)
     if resource.namespaced and "list" in verbs:
-        everywhere = f"{prefix}/{resource.plural}"
-        paths.setdefault(everywhere, _PathItem(())).operations.append(operation(
-            "get", "list", "list", noun=f"{kind}ForAllNamespaces", query=_LIST_PARAMETERS, body=None,
-            responses={"200": list_schema}, description=f"list or watch objects of kind {kind} in every namespace",
-        ))  # fmt: skip
+        add(f"{prefix}/{resource.plural}", (), [operation(LIST, f"{resource.kind}ForAllNamespaces")])
+
+
+def _body_and_responses(action: str, *, object_schema: str, resource: ResourceDoc) -> tuple[str | None, dict[str, str]]:
+    """The request body schema and the response schema per status code, as kube-apiserver documents them."""
+    if action == "list":
+        return None, {"200": _list_schema_name(resource)}
+    if action == "get":
+        return None, {"200": object_schema}
+    if action == "post":
+        return object_schema, {"200": object_schema, "201": object_schema, "202": object_schema}
+    if action == "put":
+        return object_schema, {"200": object_schema, "201": object_schema}
+    if action == "patch":
+        return PATCH_SCHEMA, {"200": object_schema, "201": object_schema}
+    if action == "delete":
+        return schema_name(DeleteOptions), {"200": object_schema, "202": object_schema}
+    return schema_name(DeleteOptions), {"200": schema_name(Status)}  # deletecollection
 
 
 def _path_parameter_description(name: str) -> str:
@@ -653,7 +650,10 @@ def _operation_v3(operation: _Operation) -> dict:
             "required": operation.method != "delete",
         }
     out["responses"] = {
-        code: {"description": _RESPONSE_DESCRIPTIONS[code], "content": {"application/json": {"schema": {"$ref": _V3_REF + schema}}}}
+        code: {
+            "description": _RESPONSE_DESCRIPTIONS[code],
+            "content": {"application/json": {"schema": {"$ref": _V3_REF + schema}}},
+        }
         for code, schema in operation.responses.items()
     }
     out["responses"]["401"] = {"description": _RESPONSE_DESCRIPTIONS["401"]}

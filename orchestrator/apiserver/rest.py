@@ -226,7 +226,10 @@ class RestHandler:
                 return warnings
             except ValidationError as error:
                 unknown = [e for e in error.errors() if e["type"] == "extra_forbidden"]
-                wrong = [e for e in error.errors() if e["type"] != "extra_forbidden"]
+                # A missing required field is a value error (422 from the strategy), not a decoding error.
+                wrong = [e for e in error.errors() if e["type"] not in ("extra_forbidden", "missing")]
+                if not wrong and not unknown:
+                    return warnings
                 if wrong:
                     causes = [{"reason": "FieldValueInvalid", "field": field_path(e["loc"]),
                                "message": f"Invalid value: {json.dumps(e.get('input'), default=str)}: {e['msg']}"}
@@ -250,9 +253,15 @@ class RestHandler:
                     _delete_path(obj, e["loc"])
         return warnings
 
-    def validate_values(self, obj: dict, info: ResourceInfo, old: dict | None = None) -> None:
+    def validate_values(self, obj: dict, info: ResourceInfo, old: dict | None = None, *,
+                        subresource: str | None = None) -> None:
         strategy = info.strategy
-        field_errors = strategy.validate(obj) if old is None else strategy.validate_update(obj, old)
+        if old is None:
+            field_errors = strategy.validate(obj)
+        elif subresource == "status":
+            field_errors = strategy.validate_status_update(obj, old)
+        else:
+            field_errors = strategy.validate_update(obj, old)
         if field_errors:
             name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("generateName") or ""
             raise errors.Invalid(kind=info.kind, group=info.group, name=name, errors=field_errors)
@@ -635,7 +644,7 @@ class RestHandler:
             self.prepare_update(new, current, info, subresource)
             if new == current:
                 return current, 200  # a no-op write changes nothing, not even the resourceVersion
-            self.validate_values(new, info, old=current)
+            self.validate_values(new, info, old=current, subresource=subresource)
             if dry_run:
                 return new, 200
             revision = int(current["metadata"]["resourceVersion"])

@@ -71,7 +71,7 @@ CASES = [
                                         {"requests": {"cpu": "10x"}}), 422, "resources.requests", id="bad-quantity"),
     pytest.param("deployments", changed(DEPLOYMENT, "spec.template.spec.containers[0].ports",
                                         [{"containerPort": 70000}]), 422, "containerPort", id="bad-port"),
-    pytest.param("deployments", changed(DEPLOYMENT, "spec.strategy", {"type": "Sideways"}), 422, "spec.strategy.type",
+    pytest.param("deployments", changed(DEPLOYMENT, "spec.strategy", {"type": "Sideways"}), 422, "spec.strategy",
                  id="bad-strategy"),
     pytest.param("deployments", changed(DEPLOYMENT, "spec.template.spec.restartPolicy", "Never"), 422,
                  "spec.template.spec.restartPolicy", id="deployment-restart-never"),

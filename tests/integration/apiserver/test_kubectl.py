@@ -86,7 +86,7 @@ def test_apply_create_unchanged_configured(kubectl, tmp_path):
     assert deployment["spec"]["replicas"] == 3
     assert deployment["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
 
-    deleted = kubectl("delete", "-f", str(path)).stdout
+    deleted = kubectl("delete", "--wait=false", "-f", str(path)).stdout
     assert "deployment.apps \"web\" deleted" in deleted
 
 
@@ -152,20 +152,20 @@ def test_describe_shows_events(kubectl, namespace):
 
 
 def test_get_watch_prints_a_change_made_by_another_client(kubectl, apiserver, namespace):
+    import threading
+
     watcher = subprocess.Popen(["kubectl", "--kubeconfig", str(apiserver.kubeconfig), "get", "configmaps", "-n",
                                 namespace, "-w", "--request-timeout=20s"], stdout=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(watcher.stdout), daemon=True)
+    reader.start()
     try:
         time.sleep(1.5)
         kubectl("create", "configmap", "watched", "-n", namespace, "--from-literal=a=b")
         deadline = time.monotonic() + 15
-        seen = ""
-        import select
-
-        while time.monotonic() < deadline and "watched" not in seen:
-            ready, _, _ = select.select([watcher.stdout], [], [], 0.5)
-            if ready:
-                seen += watcher.stdout.readline()
-        assert "watched" in seen
+        while time.monotonic() < deadline and not any("watched" in line for line in lines):
+            time.sleep(0.2)
+        assert any(line.split()[:2] == ["watched", "1"] for line in lines), lines
     finally:
         watcher.kill()
         watcher.wait()

@@ -69,7 +69,10 @@ def new_deployment(**spec_overrides: Any) -> dict:
                     {"name": "config", "configMap": {"name": "nginx", "items": [{"key": "a", "path": "a.conf"}]}},
                     {"name": "host", "hostPath": {"path": "/var/log", "type": "Directory"}},
                     {"name": "creds", "secret": {"secretName": "creds", "defaultMode": 0o400}},
-                    {"name": "info", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+                    {
+                        "name": "info",
+                        "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]},
+                    },
                     {
                         "name": "all",
                         "projected": {
@@ -86,13 +89,19 @@ def new_deployment(**spec_overrides: Any) -> dict:
                 "dnsPolicy": "ClusterFirst",
                 "nodeSelector": {"disk": "ssd"},
                 "serviceAccountName": "web",
-                "securityContext": {"fsGroup": 2000, "runAsUser": 1000, "sysctls": [{"name": "net.core.somaxconn", "value": "1024"}]},
+                "securityContext": {
+                    "fsGroup": 2000,
+                    "runAsUser": 1000,
+                    "sysctls": [{"name": "net.core.somaxconn", "value": "1024"}],
+                },
                 "imagePullSecrets": [{"name": "registry"}],
                 "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "web", "effect": "NoSchedule"}],
                 "affinity": {
                     "nodeAffinity": {
                         "requiredDuringSchedulingIgnoredDuringExecution": {
-                            "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]
+                            "nodeSelectorTerms": [
+                                {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+                            ]
                         },
                         "preferredDuringSchedulingIgnoredDuringExecution": [
                             {"weight": 10, "preference": {"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}}
@@ -111,7 +120,12 @@ def new_deployment(**spec_overrides: Any) -> dict:
                     },
                 },
                 "topologySpreadConstraints": [
-                    {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app": "web"}}}
+                    {
+                        "maxSkew": 1,
+                        "topologyKey": "zone",
+                        "whenUnsatisfiable": "ScheduleAnyway",
+                        "labelSelector": {"matchLabels": {"app": "web"}},
+                    }
                 ],
                 "hostAliases": [{"ip": "10.0.0.1", "hostnames": ["db"]}],
                 "dnsConfig": {"nameservers": ["1.1.1.1"], "options": [{"name": "ndots", "value": "2"}]},
@@ -166,17 +180,31 @@ def new_pod_with_status() -> dict:
             "creationTimestamp": "2024-05-01T12:00:00Z",
             "labels": {"app": "web", "pod-template-hash": "7d9c"},
             "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7d9c", "uid": "rs-1", "controller": True, "blockOwnerDeletion": True}
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": "web-7d9c",
+                    "uid": "rs-1",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
             ],
             "finalizers": ["example.com/cleanup"],
-            "managedFields": [{"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}],
+            "managedFields": [
+                {"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}
+            ],
         },
         "spec": {"nodeName": "node-1", "containers": [{"name": "web", "image": "nginx"}]},
         "status": {
             "phase": "Running",
             "conditions": [
                 {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-05-01T12:00:00Z"},
-                {"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": "2024-05-01T12:00:05Z"},
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": "2024-05-01T12:00:05Z",
+                },
             ],
             "hostIP": "172.18.0.2",
             "hostIPs": [{"ip": "172.18.0.2"}],
@@ -195,7 +223,12 @@ def new_pod_with_status() -> dict:
                     "containerID": "docker://123",
                     "state": {"running": {"startedAt": "2024-05-01T12:00:03Z"}},
                     "lastState": {
-                        "terminated": {"exitCode": 137, "reason": "OOMKilled", "startedAt": "2024-05-01T12:00:01Z", "finishedAt": "2024-05-01T12:00:02Z"}
+                        "terminated": {
+                            "exitCode": 137,
+                            "reason": "OOMKilled",
+                            "startedAt": "2024-05-01T12:00:01Z",
+                            "finishedAt": "2024-05-01T12:00:02Z",
+                        }
                     },
                 }
             ],
@@ -208,7 +241,11 @@ def new_node() -> dict:
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
-        "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"], "taints": [{"key": "dedicated", "value": "web", "effect": "NoSchedule"}]},
+        "spec": {
+            "podCIDR": "10.244.1.0/24",
+            "podCIDRs": ["10.244.1.0/24"],
+            "taints": [{"key": "dedicated", "value": "web", "effect": "NoSchedule"}],
+        },
         "status": {
             "capacity": {"cpu": "2", "memory": "24Gi", "pods": "110"},
             "allocatable": {"cpu": "2", "memory": "23Gi", "pods": "110"},
@@ -246,7 +283,14 @@ def new_event() -> dict:
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {"name": "web.17c", "namespace": "default"},
-        "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web", "uid": "u", "apiVersion": "v1", "fieldPath": "spec.containers{web}"},
+        "involvedObject": {
+            "kind": "Pod",
+            "namespace": "default",
+            "name": "web",
+            "uid": "u",
+            "apiVersion": "v1",
+            "fieldPath": "spec.containers{web}",
+        },
         "reason": "Pulled",
         "message": "Container image already present on machine",
         "source": {"component": "kubelet", "host": "node-1"},
@@ -293,23 +337,46 @@ def errors_of(model: type[K8sModel], manifest: dict) -> list[tuple[tuple, str]]:
                 "apiVersion": "apps/v1",
                 "kind": "ReplicaSet",
                 "metadata": {"name": "web-7d9c", "namespace": "default"},
-                "spec": {"replicas": 2, "selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]},
-                         "template": new_deployment()["spec"]["template"]},
-                "status": {"replicas": 2, "fullyLabeledReplicas": 2, "readyReplicas": 1, "availableReplicas": 1, "observedGeneration": 3,
-                           "conditions": [{"type": "ReplicaFailure", "status": "False", "reason": "x"}]},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]},
+                    "template": new_deployment()["spec"]["template"],
+                },
+                "status": {
+                    "replicas": 2,
+                    "fullyLabeledReplicas": 2,
+                    "readyReplicas": 1,
+                    "availableReplicas": 1,
+                    "observedGeneration": 3,
+                    "conditions": [{"type": "ReplicaFailure", "status": "False", "reason": "x"}],
+                },
             },
             id="replicaset",
         ),
         pytest.param(
             apps_v1.Deployment,
             {
-                **new_deployment(strategy={"type": "Recreate"}, paused=True, minReadySeconds=5, progressDeadlineSeconds=600),
+                **new_deployment(
+                    strategy={"type": "Recreate"}, paused=True, minReadySeconds=5, progressDeadlineSeconds=600
+                ),
                 "status": {
-                    "observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3,
-                    "unavailableReplicas": 0, "collisionCount": 1,
-                    "conditions": [{"type": "Available", "status": "True", "lastUpdateTime": "2024-05-01T12:00:00Z",
-                                    "lastTransitionTime": "2024-05-01T12:00:00Z", "reason": "MinimumReplicasAvailable",
-                                    "message": "Deployment has minimum availability."}],
+                    "observedGeneration": 2,
+                    "replicas": 3,
+                    "updatedReplicas": 3,
+                    "readyReplicas": 3,
+                    "availableReplicas": 3,
+                    "unavailableReplicas": 0,
+                    "collisionCount": 1,
+                    "conditions": [
+                        {
+                            "type": "Available",
+                            "status": "True",
+                            "lastUpdateTime": "2024-05-01T12:00:00Z",
+                            "lastTransitionTime": "2024-05-01T12:00:00Z",
+                            "reason": "MinimumReplicasAvailable",
+                            "message": "Deployment has minimum availability.",
+                        }
+                    ],
                 },
             },
             id="deployment-recreate-with-status",
@@ -322,7 +389,13 @@ def errors_of(model: type[K8sModel], manifest: dict) -> list[tuple[tuple, str]]:
                 "metadata": {"name": "web", "namespace": "default"},
                 "subsets": [
                     {
-                        "addresses": [{"ip": "10.244.1.7", "nodeName": "node-1", "targetRef": {"kind": "Pod", "name": "web-1", "namespace": "default", "uid": "u"}}],
+                        "addresses": [
+                            {
+                                "ip": "10.244.1.7",
+                                "nodeName": "node-1",
+                                "targetRef": {"kind": "Pod", "name": "web-1", "namespace": "default", "uid": "u"},
+                            }
+                        ],
                         "notReadyAddresses": [{"ip": "10.244.1.8", "hostname": "web-2"}],
                         "ports": [{"name": "http", "port": 80, "protocol": "TCP", "appProtocol": "http"}],
                     }
@@ -332,47 +405,110 @@ def errors_of(model: type[K8sModel], manifest: dict) -> list[tuple[tuple, str]]:
         ),
         pytest.param(
             core_v1.Namespace,
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "deletionTimestamp": "2024-05-01T12:00:00Z"},
-             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Terminating", "conditions": [{"type": "NamespaceDeletionContentFailure", "status": "False"}]}},
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "team-a", "deletionTimestamp": "2024-05-01T12:00:00Z"},
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {
+                    "phase": "Terminating",
+                    "conditions": [{"type": "NamespaceDeletionContentFailure", "status": "False"}],
+                },
+            },
             id="namespace",
         ),  # fmt: skip
         pytest.param(
             core_v1.ConfigMap,
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"level": "debug"}, "binaryData": {"blob": "AAE="}, "immutable": True},
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "settings"},
+                "data": {"level": "debug"},
+                "binaryData": {"blob": "AAE="},
+                "immutable": True,
+            },
             id="configmap",
         ),
         pytest.param(
             core_v1.Secret,
-            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"}, "type": "Opaque", "data": {"token": "czNjcjN0"}, "stringData": {"user": "admin"}},
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "creds"},
+                "type": "Opaque",
+                "data": {"token": "czNjcjN0"},
+                "stringData": {"user": "admin"},
+            },
             id="secret",
         ),
         pytest.param(
             core_v1.Binding,
-            {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "web-1", "namespace": "default"}, "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}},
+            {
+                "apiVersion": "v1",
+                "kind": "Binding",
+                "metadata": {"name": "web-1", "namespace": "default"},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"},
+            },
             id="binding",
         ),
         pytest.param(
             autoscaling_v1.Scale,
-            {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 5}, "status": {"replicas": 3, "selector": "app=web"}},
+            {
+                "apiVersion": "autoscaling/v1",
+                "kind": "Scale",
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"replicas": 5},
+                "status": {"replicas": 3, "selector": "app=web"},
+            },
             id="scale",
         ),
         pytest.param(
             coordination_v1.Lease,
-            {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "kube-scheduler", "namespace": "kube-system"},
-             "spec": {"holderIdentity": "sched-1", "leaseDurationSeconds": 15, "acquireTime": "2024-05-01T12:00:00.000000Z",
-                      "renewTime": "2024-05-01T12:00:10.123456Z", "leaseTransitions": 2}},
+            {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {"name": "kube-scheduler", "namespace": "kube-system"},
+                "spec": {
+                    "holderIdentity": "sched-1",
+                    "leaseDurationSeconds": 15,
+                    "acquireTime": "2024-05-01T12:00:00.000000Z",
+                    "renewTime": "2024-05-01T12:00:10.123456Z",
+                    "leaseTransitions": 2,
+                },
+            },
             id="lease",
         ),  # fmt: skip
         pytest.param(
             meta.Status,
-            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "boom", "reason": "Invalid", "code": 422,
-             "details": {"name": "web", "kind": "pods", "causes": [{"reason": "FieldValueRequired", "message": "Required value", "field": "spec.containers"}]}},
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": "boom",
+                "reason": "Invalid",
+                "code": 422,
+                "details": {
+                    "name": "web",
+                    "kind": "pods",
+                    "causes": [
+                        {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.containers"}
+                    ],
+                },
+            },
             id="status",
         ),  # fmt: skip
         pytest.param(
             meta.DeleteOptions,
-            {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0, "propagationPolicy": "Foreground",
-             "preconditions": {"uid": "u", "resourceVersion": "7"}, "orphanDependents": False, "dryRun": ["All"]},
+            {
+                "kind": "DeleteOptions",
+                "apiVersion": "v1",
+                "gracePeriodSeconds": 0,
+                "propagationPolicy": "Foreground",
+                "preconditions": {"uid": "u", "resourceVersion": "7"},
+                "orphanDependents": False,
+                "dryRun": ["All"],
+            },
             id="delete-options",
         ),  # fmt: skip
     ],
@@ -409,7 +545,12 @@ def test_manifest_round_trips(model: type[K8sModel], manifest: dict) -> None:
             ("spec", "containers", 0, "livenessProbe", "httpGet", "paht"),
             id="probe-field",
         ),
-        pytest.param(core_v1.Service, {"spec": {"ports": [{"port": 80, "nodeport": 1}]}}, ("spec", "ports", 0, "nodeport"), id="service-port-field"),
+        pytest.param(
+            core_v1.Service,
+            {"spec": {"ports": [{"port": 80, "nodeport": 1}]}},
+            ("spec", "ports", 0, "nodeport"),
+            id="service-port-field",
+        ),
         pytest.param(core_v1.ConfigMap, {"date": {"a": "b"}}, ("date",), id="top-level-field"),
     ],
 )
@@ -420,10 +561,22 @@ def test_unknown_field_is_refused_naming_it(model: type[K8sModel], manifest: dic
 @pytest.mark.parametrize(
     ("model", "manifest", "expected_loc", "expected_type"),
     [
-        pytest.param(apps_v1.Deployment, new_deployment(replicas="3"), ("spec", "replicas"), "int_type", id="replicas-as-string"),
-        pytest.param(apps_v1.Deployment, new_deployment(replicas=3.5), ("spec", "replicas"), "int_type", id="replicas-as-float"),
-        pytest.param(apps_v1.Deployment, new_deployment(paused="true"), ("spec", "paused"), "bool_type", id="bool-as-string"),
-        pytest.param(core_v1.Pod, {"spec": {"containers": [{"name": "c", "image": 1}]}}, ("spec", "containers", 0, "image"), "string_type", id="image-as-number"),
+        pytest.param(
+            apps_v1.Deployment, new_deployment(replicas="3"), ("spec", "replicas"), "int_type", id="replicas-as-string"
+        ),
+        pytest.param(
+            apps_v1.Deployment, new_deployment(replicas=3.5), ("spec", "replicas"), "int_type", id="replicas-as-float"
+        ),
+        pytest.param(
+            apps_v1.Deployment, new_deployment(paused="true"), ("spec", "paused"), "bool_type", id="bool-as-string"
+        ),
+        pytest.param(
+            core_v1.Pod,
+            {"spec": {"containers": [{"name": "c", "image": 1}]}},
+            ("spec", "containers", 0, "image"),
+            "string_type",
+            id="image-as-number",
+        ),
         pytest.param(
             core_v1.Pod,
             {"spec": {"containers": [{"name": "c", "ports": [{"containerPort": "80"}]}]}},
@@ -438,9 +591,27 @@ def test_unknown_field_is_refused_naming_it(model: type[K8sModel], manifest: dic
             "string_type",
             id="env-value-as-number",
         ),
-        pytest.param(core_v1.Pod, {"metadata": {"labels": {"tier": 1}}}, ("metadata", "labels", "tier"), "string_type", id="label-as-number"),
-        pytest.param(core_v1.Pod, {"spec": {"containers": [{"image": "nginx"}]}}, ("spec", "containers", 0, "name"), "missing", id="container-without-name"),
-        pytest.param(core_v1.Service, {"spec": {"ports": [{"targetPort": 80}]}}, ("spec", "ports", 0, "port"), "missing", id="service-port-without-port"),
+        pytest.param(
+            core_v1.Pod,
+            {"metadata": {"labels": {"tier": 1}}},
+            ("metadata", "labels", "tier"),
+            "string_type",
+            id="label-as-number",
+        ),
+        pytest.param(
+            core_v1.Pod,
+            {"spec": {"containers": [{"image": "nginx"}]}},
+            ("spec", "containers", 0, "name"),
+            "missing",
+            id="container-without-name",
+        ),
+        pytest.param(
+            core_v1.Service,
+            {"spec": {"ports": [{"targetPort": 80}]}},
+            ("spec", "ports", 0, "port"),
+            "missing",
+            id="service-port-without-port",
+        ),
         pytest.param(
             core_v1.Pod,
             {"spec": {"containers": [{"name": "c", "readinessProbe": {"httpGet": {"path": "/"}}}]}},
@@ -450,7 +621,9 @@ def test_unknown_field_is_refused_naming_it(model: type[K8sModel], manifest: dic
         ),
     ],
 )
-def test_wrong_types_are_refused(model: type[K8sModel], manifest: dict, expected_loc: tuple, expected_type: str) -> None:
+def test_wrong_types_are_refused(
+    model: type[K8sModel], manifest: dict, expected_loc: tuple, expected_type: str
+) -> None:
     assert (expected_loc, expected_type) in errors_of(model, manifest)
 
 
@@ -520,11 +693,22 @@ MERGE = {PATCH_STRATEGY: "merge"}
     [
         pytest.param(core_v1.PodSpec, "containers", {**MERGE, PATCH_MERGE_KEY: "name"}, id="containers"),
         pytest.param(core_v1.PodSpec, "init_containers", {**MERGE, PATCH_MERGE_KEY: "name"}, id="init-containers"),
-        pytest.param(core_v1.PodSpec, "ephemeral_containers", {**MERGE, PATCH_MERGE_KEY: "name"}, id="ephemeral-containers"),
-        pytest.param(core_v1.PodSpec, "volumes", {PATCH_STRATEGY: "merge,retainKeys", PATCH_MERGE_KEY: "name"}, id="volumes"),
-        pytest.param(core_v1.PodSpec, "image_pull_secrets", {**MERGE, PATCH_MERGE_KEY: "name"}, id="image-pull-secrets"),
+        pytest.param(
+            core_v1.PodSpec, "ephemeral_containers", {**MERGE, PATCH_MERGE_KEY: "name"}, id="ephemeral-containers"
+        ),
+        pytest.param(
+            core_v1.PodSpec, "volumes", {PATCH_STRATEGY: "merge,retainKeys", PATCH_MERGE_KEY: "name"}, id="volumes"
+        ),
+        pytest.param(
+            core_v1.PodSpec, "image_pull_secrets", {**MERGE, PATCH_MERGE_KEY: "name"}, id="image-pull-secrets"
+        ),
         pytest.param(core_v1.PodSpec, "host_aliases", {**MERGE, PATCH_MERGE_KEY: "ip"}, id="host-aliases"),
-        pytest.param(core_v1.PodSpec, "topology_spread_constraints", {**MERGE, PATCH_MERGE_KEY: "topologyKey"}, id="topology-spread"),
+        pytest.param(
+            core_v1.PodSpec,
+            "topology_spread_constraints",
+            {**MERGE, PATCH_MERGE_KEY: "topologyKey"},
+            id="topology-spread",
+        ),
         pytest.param(core_v1.PodSpec, "tolerations", {}, id="tolerations-replaced"),
         pytest.param(core_v1.Container, "ports", {**MERGE, PATCH_MERGE_KEY: "containerPort"}, id="container-ports"),
         pytest.param(core_v1.Container, "env", {**MERGE, PATCH_MERGE_KEY: "name"}, id="env"),
@@ -538,12 +722,18 @@ MERGE = {PATCH_STRATEGY: "merge"}
         pytest.param(core_v1.NodeStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="node-conditions"),
         # Kubernetes tags Taint.key, not NodeSpec.taints: the list itself is replaced whole.
         pytest.param(core_v1.NodeSpec, "taints", {}, id="taints-replaced"),
-        pytest.param(core_v1.NamespaceStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="namespace-conditions"),
+        pytest.param(
+            core_v1.NamespaceStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="namespace-conditions"
+        ),
         pytest.param(meta.ObjectMeta, "owner_references", {**MERGE, PATCH_MERGE_KEY: "uid"}, id="owner-references"),
         pytest.param(meta.ObjectMeta, "finalizers", MERGE, id="finalizers-merged-as-set"),
         pytest.param(apps_v1.DeploymentSpec, "strategy", {PATCH_STRATEGY: "retainKeys"}, id="deployment-strategy"),
-        pytest.param(apps_v1.DeploymentStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="deployment-conditions"),
-        pytest.param(apps_v1.ReplicaSetStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="replicaset-conditions"),
+        pytest.param(
+            apps_v1.DeploymentStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="deployment-conditions"
+        ),
+        pytest.param(
+            apps_v1.ReplicaSetStatus, "conditions", {**MERGE, PATCH_MERGE_KEY: "type"}, id="replicaset-conditions"
+        ),
     ],
 )
 def test_patch_tags_match_kubernetes_go_types(model: type[K8sModel], attribute: str, expected: dict) -> None:
@@ -562,7 +752,9 @@ def all_model_classes() -> list[type[K8sModel]]:
     ]
 
 
-@pytest.mark.parametrize("module", [pytest.param(module, id=module.__name__.rsplit(".", 1)[1]) for module in MODEL_MODULES])
+@pytest.mark.parametrize(
+    "module", [pytest.param(module, id=module.__name__.rsplit(".", 1)[1]) for module in MODEL_MODULES]
+)
 def test_models_dict_lists_top_level_kinds_by_name(module) -> None:
     for kind, model in module.MODELS.items():
         assert model.__name__ == kind
@@ -580,13 +772,17 @@ def test_wire_names_agree_with_the_official_python_client() -> None:
     client_models = pytest.importorskip("kubernetes.client")
     checked = 0
     for model in all_model_classes():
-        client = getattr(client_models, f"V1{model.__name__}", None) or getattr(client_models, f"CoreV1{model.__name__}", None)
+        client = getattr(client_models, f"V1{model.__name__}", None) or getattr(
+            client_models, f"CoreV1{model.__name__}", None
+        )
         if client is None:
             continue
         for attribute, model_field in model.model_fields.items():
             # The client writes the attributes that clash with Python words as `_exec`, `_continue`.
             client_attribute = attribute if attribute in client.attribute_map else "_" + attribute.rstrip("_")
-            assert client.attribute_map.get(client_attribute) == (model_field.alias or attribute), f"{model.__name__}.{attribute}"
+            assert client.attribute_map.get(client_attribute) == (model_field.alias or attribute), (
+                f"{model.__name__}.{attribute}"
+            )
             checked += 1
     assert checked > 300
 
@@ -596,7 +792,15 @@ def test_wire_names_agree_with_the_official_python_client() -> None:
 
 def test_validating_a_thousand_pods_is_quick() -> None:
     template = new_deployment()["spec"]["template"]
-    pods = [{"apiVersion": "v1", "kind": "Pod", "metadata": {**template["metadata"], "name": f"web-{index}"}, "spec": template["spec"]} for index in range(1000)]
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {**template["metadata"], "name": f"web-{index}"},
+            "spec": template["spec"],
+        }
+        for index in range(1000)
+    ]
 
     started = time.perf_counter()
     for pod in pods:

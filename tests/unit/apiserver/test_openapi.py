@@ -189,10 +189,16 @@ def test_documents_are_built_once() -> None:
         pytest.param("apps/v1", "io.k8s.api.apps.v1.Deployment", [gvk("apps", "v1", "Deployment")], id="deployment"),
         pytest.param("apps/v1", "io.k8s.api.autoscaling.v1.Scale", [gvk("autoscaling", "v1", "Scale")], id="scale"),
         pytest.param(
-            "apps/v1", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", [gvk("apps", "v1", "DeleteOptions")], id="delete-options"
+            "apps/v1",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+            [gvk("apps", "v1", "DeleteOptions")],
+            id="delete-options",
         ),
         pytest.param(
-            "coordination.k8s.io/v1", "io.k8s.api.coordination.v1.Lease", [gvk("coordination.k8s.io", "v1", "Lease")], id="lease"
+            "coordination.k8s.io/v1",
+            "io.k8s.api.coordination.v1.Lease",
+            [gvk("coordination.k8s.io", "v1", "Lease")],
+            id="lease",
         ),
     ],
 )
@@ -207,7 +213,13 @@ def test_a_kind_without_list_verb_has_no_list_schema() -> None:
 @pytest.mark.parametrize(
     ("group_version", "kind_gvk", "path", "expected"),
     [
-        pytest.param("apps/v1", gvk("apps", "v1", "Deployment"), ["spec", "template", "spec", "containers"], ("merge", "name"), id="containers"),
+        pytest.param(
+            "apps/v1",
+            gvk("apps", "v1", "Deployment"),
+            ["spec", "template", "spec", "containers"],
+            ("merge", "name"),
+            id="containers",
+        ),
         pytest.param(
             "apps/v1",
             gvk("apps", "v1", "Deployment"),
@@ -215,7 +227,13 @@ def test_a_kind_without_list_verb_has_no_list_schema() -> None:
             ("merge", "containerPort"),
             id="container-ports",
         ),
-        pytest.param("apps/v1", gvk("apps", "v1", "Deployment"), ["spec", "template", "spec", "containers", "env"], ("merge", "name"), id="env"),
+        pytest.param(
+            "apps/v1",
+            gvk("apps", "v1", "Deployment"),
+            ["spec", "template", "spec", "containers", "env"],
+            ("merge", "name"),
+            id="env",
+        ),
         pytest.param(
             "apps/v1",
             gvk("apps", "v1", "Deployment"),
@@ -223,16 +241,30 @@ def test_a_kind_without_list_verb_has_no_list_schema() -> None:
             ("merge,retainKeys", "name"),
             id="volumes",
         ),
-        pytest.param("apps/v1", gvk("apps", "v1", "Deployment"), ["spec", "strategy"], ("retainKeys", ""), id="strategy"),
-        pytest.param("apps/v1", gvk("apps", "v1", "Deployment"), ["metadata", "finalizers"], ("merge", ""), id="finalizers"),
-        pytest.param("apps/v1", gvk("apps", "v1", "Deployment"), ["status", "conditions"], ("merge", "type"), id="deployment-conditions"),
-        pytest.param("v1", gvk("", "v1", "Pod"), ["metadata", "ownerReferences"], ("merge", "uid"), id="owner-references"),
+        pytest.param(
+            "apps/v1", gvk("apps", "v1", "Deployment"), ["spec", "strategy"], ("retainKeys", ""), id="strategy"
+        ),
+        pytest.param(
+            "apps/v1", gvk("apps", "v1", "Deployment"), ["metadata", "finalizers"], ("merge", ""), id="finalizers"
+        ),
+        pytest.param(
+            "apps/v1",
+            gvk("apps", "v1", "Deployment"),
+            ["status", "conditions"],
+            ("merge", "type"),
+            id="deployment-conditions",
+        ),
+        pytest.param(
+            "v1", gvk("", "v1", "Pod"), ["metadata", "ownerReferences"], ("merge", "uid"), id="owner-references"
+        ),
         pytest.param("v1", gvk("", "v1", "Pod"), ["spec", "tolerations"], ("", ""), id="tolerations"),
         pytest.param("v1", gvk("", "v1", "Service"), ["spec", "ports"], ("merge", "port"), id="service-ports"),
         pytest.param("v1", gvk("", "v1", "Node"), ["status", "addresses"], ("merge", "type"), id="node-addresses"),
     ],
 )
-def test_kubectl_finds_patch_metadata_along_the_path(group_version: str, kind_gvk: dict, path: list, expected: tuple) -> None:
+def test_kubectl_finds_patch_metadata_along_the_path(
+    group_version: str, kind_gvk: dict, path: list, expected: tuple
+) -> None:
     meta = PatchMeta.for_kind(v3(group_version), kind_gvk)
     for key in path[:-1]:
         # kubectl descends into a list with the slice look-up and into a struct with the struct one.
@@ -255,7 +287,9 @@ def test_kubectl_finds_patch_metadata_along_the_path(group_version: str, kind_gv
         pytest.param("coordination.k8s.io/v1", gvk("coordination.k8s.io", "v1", "Lease"), id="lease"),
     ],
 )
-def test_kubectl_sees_server_side_field_validation_and_strategic_merge_patch(group_version: str, kind_gvk: dict) -> None:
+def test_kubectl_sees_server_side_field_validation_and_strategic_merge_patch(
+    group_version: str, kind_gvk: dict
+) -> None:
     document = v3(group_version)
 
     assert supports_query_param(document, kind_gvk, "fieldValidation")
@@ -273,15 +307,24 @@ def test_every_patch_operation_offers_field_validation() -> None:
 @pytest.mark.parametrize(
     ("group_version", "path", "expected_methods"),
     [
-        pytest.param("v1", "/api/v1/namespaces/{namespace}/pods", {"get", "post", "delete"}, id="namespaced-collection"),
-        pytest.param("v1", "/api/v1/namespaces/{namespace}/pods/{name}", {"get", "put", "patch", "delete"}, id="namespaced-item"),
+        pytest.param(
+            "v1", "/api/v1/namespaces/{namespace}/pods", {"get", "post", "delete"}, id="namespaced-collection"
+        ),
+        pytest.param(
+            "v1", "/api/v1/namespaces/{namespace}/pods/{name}", {"get", "put", "patch", "delete"}, id="namespaced-item"
+        ),
         pytest.param("v1", "/api/v1/pods", {"get"}, id="all-namespaces-list"),
         pytest.param("v1", "/api/v1/namespaces/{namespace}/pods/{name}/status", {"get", "put", "patch"}, id="status"),
         pytest.param("v1", "/api/v1/namespaces/{namespace}/pods/{name}/binding", {"post"}, id="binding-subresource"),
         pytest.param("v1", "/api/v1/namespaces/{namespace}/bindings", {"post"}, id="create-only-resource"),
         pytest.param("v1", "/api/v1/nodes", {"get", "post", "delete"}, id="cluster-collection"),
         pytest.param("v1", "/api/v1/nodes/{name}", {"get", "put", "patch", "delete"}, id="cluster-item"),
-        pytest.param("apps/v1", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale", {"get", "put", "patch"}, id="scale"),
+        pytest.param(
+            "apps/v1",
+            "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
+            {"get", "put", "patch"},
+            id="scale",
+        ),
     ],
 )
 def test_paths_have_the_operations_of_the_verbs(group_version: str, path: str, expected_methods: set) -> None:
@@ -301,22 +344,57 @@ def test_connect_subresources_and_missing_verbs_make_no_paths() -> None:
 @pytest.mark.parametrize(
     ("path", "method", "action", "expected_gvk", "operation_id"),
     [
-        pytest.param("/api/v1/namespaces/{namespace}/pods", "get", "list", gvk("", "v1", "Pod"), "listCoreV1NamespacedPod", id="list"),
-        pytest.param("/api/v1/namespaces/{namespace}/pods", "post", "post", gvk("", "v1", "Pod"), "createCoreV1NamespacedPod", id="create"),
         pytest.param(
-            "/api/v1/namespaces/{namespace}/pods", "delete", "deletecollection", gvk("", "v1", "Pod"),
-            "deleteCoreV1CollectionNamespacedPod", id="deletecollection",
-        ),  # fmt: skip
-        pytest.param("/api/v1/nodes/{name}", "put", "put", gvk("", "v1", "Node"), "replaceCoreV1Node", id="replace-cluster-scoped"),
+            "/api/v1/namespaces/{namespace}/pods",
+            "get",
+            "list",
+            gvk("", "v1", "Pod"),
+            "listCoreV1NamespacedPod",
+            id="list",
+        ),
         pytest.param(
-            "/api/v1/namespaces/{namespace}/pods/{name}/status", "patch", "patch", gvk("", "v1", "Pod"),
-            "patchCoreV1NamespacedPodStatus", id="patch-status",
+            "/api/v1/namespaces/{namespace}/pods",
+            "post",
+            "post",
+            gvk("", "v1", "Pod"),
+            "createCoreV1NamespacedPod",
+            id="create",
+        ),
+        pytest.param(
+            "/api/v1/namespaces/{namespace}/pods",
+            "delete",
+            "deletecollection",
+            gvk("", "v1", "Pod"),
+            "deleteCoreV1CollectionNamespacedPod",
+            id="deletecollection",
         ),  # fmt: skip
         pytest.param(
-            "/api/v1/namespaces/{namespace}/pods/{name}/binding", "post", "post", gvk("", "v1", "Binding"),
-            "createCoreV1NamespacedPodBinding", id="binding",
+            "/api/v1/nodes/{name}",
+            "put",
+            "put",
+            gvk("", "v1", "Node"),
+            "replaceCoreV1Node",
+            id="replace-cluster-scoped",
+        ),
+        pytest.param(
+            "/api/v1/namespaces/{namespace}/pods/{name}/status",
+            "patch",
+            "patch",
+            gvk("", "v1", "Pod"),
+            "patchCoreV1NamespacedPodStatus",
+            id="patch-status",
         ),  # fmt: skip
-        pytest.param("/api/v1/pods", "get", "list", gvk("", "v1", "Pod"), "listCoreV1PodForAllNamespaces", id="list-everywhere"),
+        pytest.param(
+            "/api/v1/namespaces/{namespace}/pods/{name}/binding",
+            "post",
+            "post",
+            gvk("", "v1", "Binding"),
+            "createCoreV1NamespacedPodBinding",
+            id="binding",
+        ),  # fmt: skip
+        pytest.param(
+            "/api/v1/pods", "get", "list", gvk("", "v1", "Pod"), "listCoreV1PodForAllNamespaces", id="list-everywhere"
+        ),
     ],
 )
 def test_operations_carry_action_gvk_and_kubernetes_operation_ids(
@@ -333,8 +411,14 @@ def test_operations_carry_action_gvk_and_kubernetes_operation_ids(
     ("method", "expected_parameters"),
     [
         pytest.param("post", {"dryRun", "fieldManager", "fieldValidation"}, id="create"),
-        pytest.param("get", {"labelSelector", "fieldSelector", "limit", "continue", "watch", "resourceVersion", "timeoutSeconds"}, id="list"),
-        pytest.param("delete", {"dryRun", "gracePeriodSeconds", "propagationPolicy", "labelSelector"}, id="deletecollection"),
+        pytest.param(
+            "get",
+            {"labelSelector", "fieldSelector", "limit", "continue", "watch", "resourceVersion", "timeoutSeconds"},
+            id="list",
+        ),
+        pytest.param(
+            "delete", {"dryRun", "gracePeriodSeconds", "propagationPolicy", "labelSelector"}, id="deletecollection"
+        ),
     ],
 )
 def test_collection_operations_have_their_query_parameters(method: str, expected_parameters: set) -> None:
@@ -346,7 +430,9 @@ def test_collection_operations_have_their_query_parameters(method: str, expected
 def test_item_paths_declare_their_path_parameters() -> None:
     paths = v3("v1")["paths"]
 
-    assert [p["name"] for p in paths["/api/v1/namespaces/{namespace}/pods/{name}"]["parameters"] if p["in"] == "path"] == [
+    assert [
+        p["name"] for p in paths["/api/v1/namespaces/{namespace}/pods/{name}"]["parameters"] if p["in"] == "path"
+    ] == [
         "namespace",
         "name",
     ]
@@ -356,11 +442,28 @@ def test_item_paths_declare_their_path_parameters() -> None:
 @pytest.mark.parametrize(
     ("schema", "prop", "expected_ref"),
     [
-        pytest.param("io.k8s.api.core.v1.ServicePort", "targetPort", "io.k8s.apimachinery.pkg.util.intstr.IntOrString", id="int-or-string"),
-        pytest.param("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "creationTimestamp", "io.k8s.apimachinery.pkg.apis.meta.v1.Time", id="time"),
-        pytest.param("io.k8s.api.core.v1.EmptyDirVolumeSource", "sizeLimit", "io.k8s.apimachinery.pkg.api.resource.Quantity", id="quantity"),
+        pytest.param(
+            "io.k8s.api.core.v1.ServicePort",
+            "targetPort",
+            "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+            id="int-or-string",
+        ),
+        pytest.param(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            "creationTimestamp",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+            id="time",
+        ),
+        pytest.param(
+            "io.k8s.api.core.v1.EmptyDirVolumeSource",
+            "sizeLimit",
+            "io.k8s.apimachinery.pkg.api.resource.Quantity",
+            id="quantity",
+        ),
         pytest.param("io.k8s.api.core.v1.PodSpec", "containers", "io.k8s.api.core.v1.Container", id="list-of-structs"),
-        pytest.param("io.k8s.api.core.v1.Pod", "metadata", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", id="struct"),
+        pytest.param(
+            "io.k8s.api.core.v1.Pod", "metadata", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", id="struct"
+        ),
     ],
 )
 def test_properties_reference_kubernetes_named_schemas(schema: str, prop: str, expected_ref: str) -> None:
@@ -399,8 +502,13 @@ def test_v2_document_is_swagger_with_definitions() -> None:
     for ref in all_refs(document):
         assert ref.startswith("#/definitions/") and ref.removeprefix("#/definitions/") in definitions, ref
     assert definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["format"] == "int-or-string"
-    assert definitions["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"]["x-kubernetes-patch-strategy"] == "retainKeys"
-    assert definitions["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"] == [gvk("apps", "v1", "Deployment")]
+    assert (
+        definitions["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"]["x-kubernetes-patch-strategy"]
+        == "retainKeys"
+    )
+    assert definitions["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"] == [
+        gvk("apps", "v1", "Deployment")
+    ]
 
 
 def test_v2_operations_declare_what_they_consume() -> None:
@@ -410,6 +518,11 @@ def test_v2_operations_declare_what_they_consume() -> None:
 
     assert "application/strategic-merge-patch+json" in patch["consumes"]
     assert patch["x-kubernetes-group-version-kind"] == gvk("apps", "v1", "Deployment")
-    assert {"name": "body", "in": "body", "required": True, "schema": {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}} in patch["parameters"]
+    assert {
+        "name": "body",
+        "in": "body",
+        "required": True,
+        "schema": {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Patch"},
+    } in patch["parameters"]
     assert "/api/v1/namespaces/{namespace}/pods/{name}/status" in paths
     assert "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases" in paths
