@@ -50,6 +50,7 @@ def apiserver(
     tls_private_key_file: Annotated[Path | None, typer.Option(help="Serving key (PEM).")] = None,
     advertise_address: Annotated[str | None, typer.Option(help="host:port clients should use.")] = None,
     kubelet_token: Annotated[str | None, typer.Option(envvar="ORC_KUBELET_TOKEN", help="Token presented to kubelets.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port (each with its own watch cache).")] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     setup_logging("apiserver", verbose)
@@ -65,6 +66,7 @@ def apiserver(
         tls_private_key_file=tls_private_key_file,
         advertise_address=advertise_address,
         kubelet_token=kubelet_token,
+        workers=workers,
     )
     try:
         settings.check()

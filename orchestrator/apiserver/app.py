@@ -48,7 +48,24 @@ class Settings:
     watch_cache_capacity: int = 50_000
     advertise_address: str | None = None
     kubelet_token: str | None = None
+    workers: int = 1
     extra: dict = field(default_factory=dict)
+
+    def to_env(self) -> str:
+        import json
+
+        values = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+        return json.dumps(values)
+
+    @classmethod
+    def from_env(cls, text: str) -> Settings:
+        import json
+
+        values = json.loads(text)
+        for key in ("token_auth_file", "tls_cert_file", "tls_private_key_file"):
+            if values.get(key):
+                values[key] = Path(values[key])
+        return cls(**values)
 
     def check(self) -> None:
         loopback = self.bind in ("127.0.0.1", "localhost", "::1")
@@ -139,6 +156,14 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         await ensure_system_namespaces(storage)
         cache = WatchCache(storage, capacity=settings.watch_cache_capacity)
         await cache.start()
+        # The watch cache holds every object as dicts: with the default thresholds the cyclic GC
+        # walks them all every few thousand allocations (pauses of tens of ms under load). Objects
+        # loaded so far are long-lived, so move them out of the GC's way and collect less often.
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
         from orchestrator.apiserver.kubeletproxy import KubeletProxy
 
         state["handler"] = RestHandler(storage=storage, cache=cache, registry=registry,
@@ -247,24 +272,42 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-    @app.api_route("/api/v1/{path:path}", methods=methods)
-    async def core(request: Request, path: str):
-        return await state["handler"].handle(request, resolve_target(registry, "", "v1", path.split("/")))
+    # Plain Starlette routes: the resource handlers parse their own parameters, so FastAPI's
+    # per-request dependency machinery would only cost time on the hottest path.
+    async def core(request: Request):
+        segments = request.path_params["path"].split("/")
+        return await state["handler"].handle(request, resolve_target(registry, "", "v1", segments))
 
-    @app.api_route("/apis/{group}/{version}/{path:path}", methods=methods)
-    async def grouped(request: Request, group: str, version: str, path: str):
-        return await state["handler"].handle(request, resolve_target(registry, group, version, path.split("/")))
+    async def grouped(request: Request):
+        params = request.path_params
+        target = resolve_target(registry, params["group"], params["version"], params["path"].split("/"))
+        return await state["handler"].handle(request, target)
+
+    app.add_route("/api/v1/{path:path}", core, methods=methods)
+    app.add_route("/apis/{group}/{version}/{path:path}", grouped, methods=methods)
 
     app.state.shared = state
     return app
 
 
+SETTINGS_ENV = "ORC_APISERVER_SETTINGS"
+
+
+def create_app_from_env() -> FastAPI:
+    """The app factory uvicorn's worker processes call (settings travel in the environment)."""
+    import os
+
+    return create_app(Settings.from_env(os.environ[SETTINGS_ENV]))
+
+
 def serve(settings: Settings) -> None:
+    """Serve on one port; with workers > 1, several processes share it (SO_REUSEPORT), each
+    with its own etcd connection and watch cache, as several kube-apiservers share one etcd."""
+    import os
+
     import uvicorn
 
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
+    options = dict(
         host=settings.bind,
         port=settings.port,
         loop="uvloop",
@@ -275,5 +318,10 @@ def serve(settings: Settings) -> None:
         ssl_keyfile=str(settings.tls_private_key_file) if settings.tls_private_key_file else None,
         timeout_graceful_shutdown=2,
     )
-    server = uvicorn.Server(config)
+    if settings.workers > 1:
+        os.environ[SETTINGS_ENV] = settings.to_env()
+        uvicorn.run("orchestrator.apiserver.app:create_app_from_env", factory=True, workers=settings.workers,
+                    **options)
+        return
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
     asyncio.run(server.serve())

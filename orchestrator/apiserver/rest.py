@@ -256,6 +256,8 @@ class RestHandler:
     def validate_values(self, obj: dict, info: ResourceInfo, old: dict | None = None, *,
                         subresource: str | None = None) -> None:
         strategy = info.strategy
+        if subresource == "binding":
+            return
         if old is None:
             field_errors = strategy.validate(obj)
         elif subresource == "status":
@@ -510,7 +512,7 @@ class RestHandler:
             created = await self.storage.create(self.key(target), body)
         except KeyExists:
             raise errors.AlreadyExists.for_object(resource=info.plural, group=info.group, name=metadata["name"]) from None
-        log.info("created %s %s/%s", info.plural, target.namespace or "", target.name)
+        log.debug("created %s %s/%s", info.plural, target.namespace or "", target.name)
         return self.respond(request, created, 201, warnings)
 
     async def update(self, request: Request, target: Target) -> Response:
@@ -654,7 +656,7 @@ class RestHandler:
                     log.info("deleted %s %s/%s (finalizers done)", info.plural, target.namespace or "", target.name)
                     return deleted, 200
                 updated = await self.storage.update(key, new, expected_revision=revision)
-                log.info("updated %s %s/%s%s", info.plural, target.namespace or "", target.name,
+                log.debug("updated %s %s/%s%s", info.plural, target.namespace or "", target.name,
                          f"/{subresource}" if subresource else "")
                 return updated, 200
             except (StaleRevision, KeyMissing):
@@ -675,6 +677,8 @@ class RestHandler:
         new_meta["resourceVersion"] = old_meta["resourceVersion"]
         new_meta.pop("managedFields", None)
         new_meta.pop("selfLink", None)
+        if subresource == "binding":
+            return  # the binding handler itself only sets spec.nodeName and the PodScheduled condition
         if subresource == "status":
             strategy.prepare_for_status_update(new, old)
         elif subresource == "finalize":
@@ -758,7 +762,7 @@ class RestHandler:
             try:
                 if new is None:
                     deleted = await self.storage.delete(key, expected_revision=revision)
-                    log.info("deleted %s %s/%s", info.plural, target.namespace or "", target.name)
+                    log.debug("deleted %s %s/%s", info.plural, target.namespace or "", target.name)
                     if info.return_deleted_object:
                         return deleted, 200
                     return self.success_status(info, deleted), 200

@@ -225,6 +225,7 @@ class ServiceStrategy(Strategy):
         new_spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
         _patch_allocated_values(new_spec, old_spec)
         _normalize_cluster_ips_on_update(new_spec, old_spec)
+        _drop_type_dependent_fields(new_spec, old_spec)
 
     def validate(self, service: dict) -> list[FieldError]:
         """ValidateService, plus the node port range the allocator enforces."""
@@ -506,6 +507,37 @@ def _normalize_cluster_ips_on_update(new: dict, old: Mapping[str, Any]) -> None:
             new["clusterIPs"] = [new["clusterIP"]]
         else:
             new.pop("clusterIPs", None)
+
+
+def _drop_type_dependent_fields(new: dict, old: Mapping[str, Any]) -> None:
+    """dropTypeDependentFields: switching type clears what the server filled in for the old type.
+
+    Only values the client left as they were are cleared, so `type: ClusterIP` patched onto a
+    NodePort service loses its node ports instead of failing validation.
+    """
+    if old.get("type") != "ExternalName" and new.get("type") == "ExternalName":
+        if new.get("clusterIP") == old.get("clusterIP") and new.get("clusterIPs") == old.get("clusterIPs"):
+            new.pop("clusterIP", None)
+            new.pop("clusterIPs", None)
+        for key in ("ipFamilies", "ipFamilyPolicy"):
+            if new.get(key) == old.get(key):
+                new.pop(key, None)
+    if _needs_node_ports(old) and not _needs_node_ports(new):
+        old_node_ports = {port.get("nodePort") for port in old.get("ports") or [] if port.get("nodePort")}
+        new_node_ports = {port.get("nodePort") for port in new.get("ports") or [] if port.get("nodePort")}
+        if new_node_ports <= old_node_ports:
+            for port in new.get("ports") or []:
+                port.pop("nodePort", None)
+    if needs_health_check(old) and not needs_health_check(new):
+        if new.get("healthCheckNodePort") == old.get("healthCheckNodePort"):
+            new.pop("healthCheckNodePort", None)
+    if old.get("type") == "LoadBalancer" and new.get("type") != "LoadBalancer":
+        for key in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+            if new.get(key) is not None and new.get(key) == old.get(key):
+                new.pop(key, None)
+    if externally_accessible(old) and not externally_accessible(new):
+        if new.get("externalTrafficPolicy") == old.get("externalTrafficPolicy"):
+            new.pop("externalTrafficPolicy", None)
 
 
 def validate_non_special_ip(address: str, path: str) -> list[FieldError]:

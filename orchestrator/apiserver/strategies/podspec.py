@@ -886,11 +886,11 @@ def _validate_lifecycle(lifecycle: Mapping[str, Any], path: str, *, grace_period
 
 def _validate_handler(handler: Mapping[str, Any], path: str, *, allow_sleep: bool, grace_period: Any) -> list[FieldError]:
     """Exactly one of exec, httpGet, tcpSocket, grpc (probes) or sleep (lifecycle hooks)."""
-    kinds = ("exec", "httpGet", "tcpSocket", "grpc", "sleep") if allow_sleep else ("exec", "httpGet", "tcpSocket", "grpc")
+    kinds = ("exec", "httpGet", "tcpSocket", "sleep") if allow_sleep else ("exec", "httpGet", "tcpSocket", "grpc")
     errors: list[FieldError] = []
     count = 0
     for kind in kinds:
-        if allow_sleep and kind == "grpc" or handler.get(kind) is None:
+        if handler.get(kind) is None:
             continue
         if count:
             errors.append(forbidden(f"{path}.{kind}", "may not specify more than 1 handler type"))

@@ -495,6 +495,16 @@ def test_service_reapplied_without_allocated_values_keeps_them():
     assert update_errors(resent, old) == []
 
 
+def test_service_switched_to_cluster_ip_drops_its_node_ports():
+    old = stored(new_service(type="NodePort", ports=[{"port": 80}]))
+    old["spec"]["ports"][0]["nodePort"] = 30080
+    new = with_path(old, "spec.type", "ClusterIP")  # what `kubectl patch -p '{"spec":{"type":"ClusterIP"}}'` sends
+    assert update_errors(new, old) == []
+    STRATEGIES["Service"].prepare_for_update(new, old)
+    assert "nodePort" not in new["spec"]["ports"][0]
+    assert "externalTrafficPolicy" not in new["spec"]
+
+
 @pytest.mark.parametrize("kind", ["Pod", "Deployment", "ReplicaSet", "Service", "Namespace", "Node"])
 def test_updates_keep_status_and_status_updates_keep_spec(kind):
     strategy = STRATEGIES[kind]
