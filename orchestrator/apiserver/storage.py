@@ -11,6 +11,7 @@ Called by the generic REST handlers (`rest.py`) and the watch cache (`watchcache
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import orjson
@@ -26,6 +27,8 @@ from orchestrator.apiserver.etcd import (
     prefix_end,
     put_op,
 )
+
+log = logging.getLogger(__name__)
 
 
 class KeyExists(Exception):
@@ -51,10 +54,29 @@ def encode(obj: dict) -> bytes:
     return orjson.dumps(obj)
 
 
+class CorruptObject(errors.InternalError):
+    """A stored value that is not an object: reported, skipped in lists, never fatal."""
+
+
 def decode(value: bytes, revision: int) -> dict:
-    obj = orjson.loads(value)
-    obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+    try:
+        obj = orjson.loads(value)
+        obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+    except (orjson.JSONDecodeError, AttributeError, TypeError) as error:
+        raise CorruptObject(f"stored object at revision {revision} cannot be decoded: {error}") from error
     return obj
+
+
+def decode_all(kvs) -> list[dict]:
+    """Decode a range; objects that cannot be decoded are logged and left out (one bad key must
+    not make a whole resource unlistable)."""
+    items = []
+    for kv in kvs:
+        try:
+            items.append(decode(kv.value, kv.mod_revision))
+        except CorruptObject as error:
+            log.error("skipping %s: %s", kv.key.decode(errors="replace"), error)
+    return items
 
 
 @dataclass
@@ -103,7 +125,7 @@ class Storage:
         response = await self.etcd.range(
             start_key or prefix, prefix_end(prefix), limit=limit, revision=revision
         )
-        items = [decode(kv.value, kv.mod_revision) for kv in response.kvs]
+        items = decode_all(response.kvs)
         next_key = None
         remaining = 0
         if response.more and response.kvs:

@@ -28,7 +28,7 @@ import orjson
 
 from orchestrator.api import errors
 from orchestrator.apiserver.etcd import WatchStream, prefix_end
-from orchestrator.apiserver.storage import Storage, decode
+from orchestrator.apiserver.storage import CorruptObject, Storage, decode
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,10 @@ class WatchCache:
             response = await self.storage.etcd.range(start, end, limit=5000, revision=revision)
             revision = revision or response.header.revision
             for kv in response.kvs:
-                stores.setdefault(self._resource_of(kv.key), {})[kv.key] = decode(kv.value, kv.mod_revision)
+                try:
+                    stores.setdefault(self._resource_of(kv.key), {})[kv.key] = decode(kv.value, kv.mod_revision)
+                except CorruptObject as error:
+                    log.error("watch cache skips %s: %s", kv.key.decode(errors="replace"), error)
             if not response.more or not response.kvs:
                 break
             start = response.kvs[-1].key + b"\0"
@@ -193,7 +196,10 @@ class WatchCache:
                 async for response in self._stream.responses():
                     backoff = 0.2
                     for etcd_event in response.events:
-                        self._apply(etcd_event)
+                        try:
+                            self._apply(etcd_event)
+                        except CorruptObject as error:
+                            log.error("watch cache skips %s: %s", etcd_event.kv.key.decode(errors="replace"), error)
                     if response.header.revision > self.revision and (not response.events or response.watch_id == -1):
                         # A progress response: every revision up to here has been delivered.
                         await self._advance(response.header.revision, bookmark=True)

@@ -22,7 +22,13 @@ from orchestrator.api.errors import NotFound
 from orchestrator.apiserver.selectors import LabelSelector
 from orchestrator.client.informer import key_of
 from orchestrator.client.resources import Resource
-from orchestrator.controllers.base import controller_ref, is_being_deleted, labels_of, new_controller_ref, owner_references
+from orchestrator.controllers.base import (
+    controller_ref,
+    is_being_deleted,
+    labels_of,
+    new_controller_ref,
+    owner_references,
+)
 
 log = logging.getLogger(__name__)
 

@@ -230,6 +230,19 @@ def running_pod_status(pod: Mapping, *, pod_ip: str, host_ip: str, now: float) -
     return status
 
 
+def status_summary(status: Mapping) -> tuple:
+    """What a kubelet would change in a pod status; equal summaries mean nothing to write
+    (so that the server's own spelling of the rest cannot make us write forever)."""
+    return (
+        status.get("phase"),
+        status.get("podIP"),
+        status.get("hostIP"),
+        tuple(sorted((c.get("type"), c.get("status")) for c in status.get("conditions") or [])),
+        tuple((c.get("name"), c.get("image"), c.get("ready"), tuple(c.get("state") or ()))
+              for c in status.get("containerStatuses") or []),
+    )
+
+
 class IpPool:
     """Fake pod IPs, unique among live pods, from one CIDR (10.244.0.0/16 by default)."""
 

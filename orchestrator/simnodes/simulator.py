@@ -35,9 +35,11 @@ from orchestrator.simnodes.objects import (
     IpPool,
     new_lease,
     new_node,
+    node_address,
     node_conditions,
     renewed_lease,
     running_pod_status,
+    status_summary,
 )
 
 log = logging.getLogger(__name__)
@@ -288,7 +290,7 @@ class SimulatedNodes:
                 self._ip_pool.reserve(uid, status["podIP"])  # ran before we (re)started
             pod_ip = self._ip_pool.get(uid) or self._ip_pool.allocate(uid)
         desired = running_pod_status(pod, pod_ip=pod_ip, host_ip=host_ip, now=self._clock())
-        if desired == status:
+        if status_summary(desired) == status_summary(status):
             return
         # PUT on the cached object: a newer write in between makes this a 409, and the queue retries.
         await self.client.update(PODS, {**pod, "status": desired}, subresource="status")
@@ -300,6 +302,4 @@ class SimulatedNodes:
         for address in (node.get("status") or {}).get("addresses") or []:
             if address.get("type") == "InternalIP":
                 return address["address"]
-        from orchestrator.simnodes.objects import node_address
-
         return node_address(self._index_of[node_name])

@@ -326,6 +326,20 @@ def is_saturated(deployment: dict, rs: dict | None) -> bool:
     return replicas_of(rs) == replicas and desired == replicas and _status_count(rs, "availableReplicas") == replicas
 
 
+def new_rs_new_replicas(deployment: dict, all_replica_sets: list[dict], new_rs: dict) -> int:
+    """NewRSNewReplicas: how far the new ReplicaSet may grow now."""
+    if strategy_type(deployment) == RECREATE:
+        return replicas_of(deployment)
+    replicas = replicas_of(deployment)
+    surge = scaled_value(rolling_update_params(deployment)[0], replicas, round_up=True)
+    max_total = replicas + surge
+    current = replica_count(all_replica_sets)
+    if current >= max_total:
+        return replicas_of(new_rs)
+    scale_up = min(max_total - current, replicas - replicas_of(new_rs))
+    return replicas_of(new_rs) + scale_up
+
+
 # --- conditions -----------------------------------------------------------------------
 
 

@@ -98,3 +98,18 @@ async def test_restart_loses_nothing_and_watches_resume(apiserver, api):
     assert names == {f"{prefix}-{i}" for i in range(20)}
     listed = await api.list(CONFIGMAPS, namespace="default")
     assert len([o for o in listed["items"] if o["metadata"]["name"].startswith(prefix)]) == 20
+
+
+async def test_a_corrupt_stored_object_breaks_nothing(apiserver, api, etcd_server):
+    """Someone wrote garbage under the cluster's prefix: lists skip it, the server stays up."""
+    import aetcd
+
+    async with aetcd.Client(host=etcd_server.host, port=etcd_server.client_port) as etcd:
+        await etcd.put(f"{apiserver.etcd_prefix}/configmaps/default/garbage".encode(), b"\xff not json")
+    await api.create(CONFIGMAPS, {"metadata": {"name": f"after-{uuid.uuid4().hex[:6]}"}}, namespace="default")
+    listed = await api.list(CONFIGMAPS, namespace="default")
+    assert "garbage" not in {o["metadata"]["name"] for o in listed["items"]}
+    cached = await api.list(CONFIGMAPS, namespace="default", resource_version="0")
+    assert cached["items"]
+    with pytest.raises(errors.InternalError):
+        await api.get(CONFIGMAPS, "garbage", namespace="default")
