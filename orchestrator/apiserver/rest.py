@@ -105,6 +105,20 @@ def _delete_path(obj, loc: tuple) -> None:
         node.pop(parts[-1], None)
 
 
+def drop_nulls(value):
+    """Remove null members, as Kubernetes' typed decoding does (`creationTimestamp: null` in a
+    template sent by `kubectl rollout undo` must not be stored as a difference)."""
+    if isinstance(value, dict):
+        for key in [k for k, v in value.items() if v is None]:
+            del value[key]
+        for member in value.values():
+            drop_nulls(member)
+    elif isinstance(value, list):
+        for item in value:
+            drop_nulls(item)
+    return value
+
+
 def _strip_system_fields(obj: dict) -> None:
     metadata = obj.setdefault("metadata", {})
     for system_field in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
@@ -488,6 +502,7 @@ class RestHandler:
         body = await self.read_body(request)
         if not isinstance(body, dict):
             raise errors.BadRequest("the body of the request must be an object")
+        drop_nulls(body)
         self.check_type_meta(body, info)
         self.check_namespace(body, target)
         metadata = body["metadata"]
@@ -642,7 +657,7 @@ class RestHandler:
             current = await self.storage.get(key)
             if current is None:
                 raise self.not_found(target)
-            new = mutate(copy.deepcopy(current))
+            new = drop_nulls(mutate(copy.deepcopy(current)))
             self.prepare_update(new, current, info, subresource)
             if new == current:
                 return current, 200  # a no-op write changes nothing, not even the resourceVersion

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from orchestrator.apiserver.selectors import selector_from_object
 from orchestrator.client.informer import Informer, key_of
 from orchestrator.client.resources import Resource
 from orchestrator.client.workqueue import WorkQueue, run_workers
@@ -175,6 +176,30 @@ def new_controller_ref(owner: dict) -> dict:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def resolve_controller_ref(owners: Informer, obj: dict, ref: dict | None, *, kind: str) -> dict | None:
+    """resolveControllerRef: the cached owner of `kind` a controller reference points at (same uid), if any."""
+    if ref is None or ref.get("kind") != kind:
+        return None
+    owner = owners.get(f"{(obj.get('metadata') or {}).get('namespace')}/{ref.get('name')}")
+    if owner is None or (owner.get("metadata") or {}).get("uid") != ref.get("uid"):
+        return None
+    return owner
+
+
+def owners_selecting(owners: Informer, obj: dict) -> list[dict]:
+    """The cached owners in obj's namespace whose `spec.selector` (non-empty, valid) matches obj's labels:
+    who might adopt an orphan (getPodReplicaSets, getDeploymentsForReplicaSet). Needs NAMESPACE_INDEX."""
+    selecting = []
+    for owner in owners.by_index(NAMESPACE_INDEX, (obj.get("metadata") or {}).get("namespace") or ""):
+        try:
+            selector = selector_from_object((owner.get("spec") or {}).get("selector"))
+        except ValueError:
+            continue
+        if not selector.empty and selector.matches(labels_of(obj)):
+            selecting.append(owner)
+    return selecting
 
 
 def is_being_deleted(obj: dict) -> bool:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.api.errors import APIError, NotFound
+from orchestrator.api.errors import APIError, Conflict, NotFound
 from orchestrator.apiserver.selectors import LabelSelector, selector_from_object, selector_from_set
 from orchestrator.client.events import NORMAL, WARNING, EventRecorder
 from orchestrator.client.informer import key_of
@@ -33,6 +34,8 @@ from orchestrator.controllers.base import (
     is_being_deleted,
     is_namespace_terminating,
     labels_of,
+    owners_selecting,
+    resolve_controller_ref,
 )
 from orchestrator.controllers.expectations import Expectations
 from orchestrator.controllers.podutil import (
@@ -165,8 +168,8 @@ class ReplicaSetController(Controller):
     name = "replicaset"
 
     def __init__(self, client: Any, informers: SharedInformers, *, recorder: EventRecorder | None = None,
-                 workers: int = 5, clock: Clock | None = None, expectations: Expectations | None = None):
-        super().__init__(workers=workers, **({"clock": clock} if clock else {}))
+                 workers: int = 5, clock: Clock = time.time, expectations: Expectations | None = None):
+        super().__init__(workers=workers, clock=clock)
         self.client = client
         self.recorder = recorder or EventRecorder(client, component="replicaset-controller")
         self.expectations = expectations or Expectations()
@@ -187,24 +190,7 @@ class ReplicaSetController(Controller):
         self.enqueue(rs)
 
     def _owning_replica_set(self, pod: dict, ref: dict | None) -> dict | None:
-        """resolveControllerRef: the cached ReplicaSet a controller reference points at."""
-        if ref is None or ref.get("kind") != REPLICASETS.kind:
-            return None
-        rs = self.replica_sets.get(f"{pod['metadata'].get('namespace')}/{ref.get('name')}")
-        if rs is None or rs["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return rs
-
-    def _replica_sets_selecting(self, pod: dict) -> list[dict]:
-        selecting = []
-        for rs in self.replica_sets.by_index(NAMESPACE_INDEX, pod["metadata"].get("namespace") or ""):
-            try:
-                selector = selector_from_object((rs.get("spec") or {}).get("selector"))
-            except ValueError:
-                continue
-            if not selector.empty and selector.matches(labels_of(pod)):
-                selecting.append(rs)
-        return selecting
+        return resolve_controller_ref(self.replica_sets, pod, ref, kind=REPLICASETS.kind)
 
     def _add_pod(self, pod: dict) -> None:
         if is_being_deleted(pod):
@@ -216,7 +202,7 @@ class ReplicaSetController(Controller):
             self.enqueue(rs)
             return
         if controller_ref(pod) is None:
-            for rs in self._replica_sets_selecting(pod):
+            for rs in owners_selecting(self.replica_sets, pod):
                 self.enqueue(rs)
 
     def _update_pod(self, old: dict, new: dict) -> None:
@@ -237,7 +223,7 @@ class ReplicaSetController(Controller):
                 self.enqueue(rs)
             return
         if labels_changed or old_ref != new_ref:
-            for rs in self._replica_sets_selecting(new):
+            for rs in owners_selecting(self.replica_sets, new):
                 self.enqueue(rs)
 
     def _delete_pod(self, pod: dict) -> None:
@@ -354,7 +340,20 @@ class ReplicaSetController(Controller):
             return
         updated = copy.deepcopy(rs)
         updated["status"] = status
-        await self.client.update(REPLICASETS, updated, subresource="status")
+        try:
+            await self.client.update(REPLICASETS, updated, subresource="status")
+        except NotFound:
+            return  # deleted meanwhile
+        except Conflict:
+            # Usually our own previous status write, not yet in the cache: retry once on a fresh read,
+            # as updateReplicaSetStatus does (the status is computed from pods, not from the ReplicaSet).
+            fresh = await self.client.get(REPLICASETS, rs["metadata"]["name"], namespace=rs["metadata"].get("namespace"))
+            if fresh["metadata"].get("uid") != rs["metadata"].get("uid"):
+                return
+            status = {**status, "observedGeneration": fresh["metadata"].get("generation") or 0}
+            if (fresh.get("status") or {}) == status:
+                return
+            await self.client.update(REPLICASETS, {**fresh, "status": status}, subresource="status")
         self.log.info("replicaset %s: status replicas=%d ready=%d available=%d", key_of(rs), status.get("replicas", 0),
                       status.get("readyReplicas", 0), status.get("availableReplicas", 0))
 

@@ -29,6 +29,7 @@ from orchestrator.controllers.deployment.rollback import next_revision, set_new_
 from orchestrator.controllers.deployment.rolling import rollout_rolling
 from orchestrator.controllers.deployment.util import (
     AVAILABLE,
+    DESIRED_REPLICAS_ANNOTATION,
     FOUND_NEW_RS_REASON,
     MAX_REPLICAS_ANNOTATION,
     MINIMUM_REPLICAS_AVAILABLE,
@@ -41,7 +42,6 @@ from orchestrator.controllers.deployment.util import (
     RESUMED_DEPLOY_REASON,
     REVISION_ANNOTATION,
     TIMED_OUT_REASON,
-    DESIRED_REPLICAS_ANNOTATION,
     active,
     actual_replica_count,
     annotated_int,
@@ -61,19 +61,17 @@ from orchestrator.controllers.deployment.util import (
     max_surge,
     max_unavailable,
     min_ready_seconds,
-    new_rs_new_replicas,
     new_condition,
+    new_rs_new_replicas,
     ready_replica_count,
     replica_count,
     replicas_annotations_need_update,
     replicas_of,
     revision_history_limit,
-    scaled_value,
     set_condition,
     set_replicas_annotations,
     spec_of,
     strategy_type,
-    rolling_update_params,
 )
 
 SCALING_REPLICA_SET = "ScalingReplicaSet"

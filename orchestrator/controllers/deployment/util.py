@@ -179,20 +179,31 @@ def safe_encode(text: str) -> str:
     return "".join(_SAFE_ALPHABET[ord(character) % len(_SAFE_ALPHABET)] for character in text)
 
 
+def _without_nulls(value):
+    """A JSON value with its null members dropped: in Go's typed objects null and absent are one
+    (kubectl's `rollout undo` sends `creationTimestamp: null` inside the template, for instance)."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
 def compute_hash(template: dict, collision_count: int | None = None) -> str:
     """controller.ComputeHash: FNV-32a of the template (and the collision count), safely encoded.
 
     Kubernetes hashes Go's printed form of the struct; the canonical JSON is hashed here,
     so the values differ from a real cluster's but are just as stable.
     """
-    value = _fnv32a(json.dumps(template, sort_keys=True, separators=(",", ":")).encode())
+    canonical = json.dumps(_without_nulls(template), sort_keys=True, separators=(",", ":"))
+    value = _fnv32a(canonical.encode())
     if collision_count is not None:
         value = _fnv32a((collision_count & 0xFFFFFFFF).to_bytes(4, "little"), value)
     return safe_encode(str(value))
 
 
 def _without_hash_label(template: dict) -> dict:
-    template = copy.deepcopy(template or {})
+    template = _without_nulls(copy.deepcopy(template or {}))
     labels = (template.get("metadata") or {}).get("labels")
     if labels is not None:
         labels.pop(POD_TEMPLATE_HASH_LABEL, None)
@@ -204,7 +215,7 @@ def _without_hash_label(template: dict) -> dict:
 
 
 def equal_ignore_hash(template1: dict | None, template2: dict | None) -> bool:
-    """EqualIgnoreHash: the templates are the same but for the pod-template-hash label."""
+    """EqualIgnoreHash: the templates are the same but for the pod-template-hash label (and nulls)."""
     return _without_hash_label(template1 or {}) == _without_hash_label(template2 or {})
 
 
@@ -281,6 +292,17 @@ def replica_count(replica_sets: list[dict]) -> int:
     return sum(replicas_of(rs) for rs in replica_sets if rs is not None)
 
 
+def pod_count_upper_bound(replica_sets: list[dict]) -> int:
+    """How many pods the ReplicaSets may have right now: each asks for spec.replicas, but pods it
+    was asked to give up count until its status shows them gone.
+
+    Kubernetes counts spec.replicas alone, so for a moment a rollout can have one pod more than
+    `replicas + maxSurge` (the old pod not yet deleted, the new one already created); counting
+    both keeps the bound strict at the cost of waiting for the deletion to be observed.
+    """
+    return sum(max(replicas_of(rs), _status_count(rs, "replicas")) for rs in replica_sets if rs is not None)
+
+
 def actual_replica_count(replica_sets: list[dict]) -> int:
     return sum(_status_count(rs, "replicas") for rs in replica_sets if rs is not None)
 
@@ -327,13 +349,13 @@ def is_saturated(deployment: dict, rs: dict | None) -> bool:
 
 
 def new_rs_new_replicas(deployment: dict, all_replica_sets: list[dict], new_rs: dict) -> int:
-    """NewRSNewReplicas: how far the new ReplicaSet may grow now."""
+    """NewRSNewReplicas: how far the new ReplicaSet may grow now (never past replicas + maxSurge pods)."""
     if strategy_type(deployment) == RECREATE:
         return replicas_of(deployment)
     replicas = replicas_of(deployment)
     surge = scaled_value(rolling_update_params(deployment)[0], replicas, round_up=True)
     max_total = replicas + surge
-    current = replica_count(all_replica_sets)
+    current = pod_count_upper_bound(all_replica_sets)
     if current >= max_total:
         return replicas_of(new_rs)
     scale_up = min(max_total - current, replicas - replicas_of(new_rs))
