@@ -86,11 +86,14 @@ def register(app: typer.Typer) -> None:
         address: Annotated[str, typer.Option(help="Address the kubelet API listens on.")] = "127.0.0.1",
         node_ip: Annotated[str | None, typer.Option(help="InternalIP to report (default: detected).")] = None,
         pod_infra_image: Annotated[str, typer.Option(help="Image of the pod sandbox container.")] = "registry.k8s.io/pause:3.10",
+        cluster_dns: Annotated[str | None, typer.Option(envvar="ORC_CLUSTER_DNS",
+                                                        help="Cluster DNS address for pods (default 10.96.0.10).")] = None,
         verbose: VerboseOption = False,
     ) -> None:
         setup_logging(f"kubelet[{node_name}]", verbose)
         run_component("kubelet", kubeconfig=kubeconfig, server=server, node_name=node_name, cluster_name=cluster_name,
-                      port=port, address=address, node_ip=node_ip, pod_infra_image=pod_infra_image)
+                      port=port, address=address, node_ip=node_ip, pod_infra_image=pod_infra_image,
+                      cluster_dns=cluster_dns)
 
     @app.command("proxy", help="Per-node service proxy: Service ClusterIP/NodePort -> ready endpoints.")
     def proxy(

@@ -130,6 +130,7 @@ class WatchCache:
         self.progress_interval = progress_interval
         self.caches: dict[str, ResourceCache] = {}
         self.revision = 0
+        self.loaded_revision = 0
         self._revision_changed = asyncio.Condition()
         self._task: asyncio.Task | None = None
         self._progress_task: asyncio.Task | None = None
@@ -139,7 +140,10 @@ class WatchCache:
     def cache(self, resource: str) -> ResourceCache:
         cache = self.caches.get(resource)
         if cache is None:
-            cache = self.caches[resource] = ResourceCache(resource, self.capacity, earliest_revision=self.revision)
+            # The one etcd watch has seen every key since the last load, so a resource seen for the
+            # first time now still has every event after that revision (none).
+            cache = self.caches[resource] = ResourceCache(resource, self.capacity,
+                                                          earliest_revision=self.loaded_revision)
         return cache
 
     def _resource_of(self, key: bytes) -> str:
@@ -187,6 +191,7 @@ class WatchCache:
             cache.events.clear()
             cache.earliest_revision = revision
         self.revision = revision
+        self.loaded_revision = revision
 
     async def _run(self) -> None:
         backoff = 0.2

@@ -1,7 +1,8 @@
 """A container's environment, as the kubelet's makeEnvironmentVariables builds it.
 
-`envFrom` sources come first (in order, each key with its `prefix`), then `env`
-entries, which override them. Values come from literals (with `$(VAR)` expanded
+The Service variables (`<SVC>_SERVICE_HOST`...) come first, then `envFrom`
+sources (in order, each key with its `prefix`), then `env` entries, each
+overriding what came before. Values come from literals (with `$(VAR)` expanded
 against the variables defined before), ConfigMap and Secret keys, the downward API
 (`fieldRef`: metadata.name/namespace/uid/labels/annotations, spec.nodeName,
 spec.serviceAccountName, status.podIP(s)/hostIP(s)) and `resourceFieldRef`.
@@ -89,10 +90,15 @@ def resolve_env(
     pod_ip: str | None,
     host_ip: str | None,
     node_allocatable: Mapping[str, str] | None = None,
+    service_environment: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The container's environment, in definition order; raises EnvError for an unresolvable reference."""
+    """The container's environment; raises EnvError for an unresolvable reference.
+
+    `service_environment` (the `<SVC>_SERVICE_HOST` variables) comes first, so the
+    container's own variables override it and `$(VAR)` can refer to it.
+    """
     namespace = (pod.get("metadata") or {}).get("namespace") or "default"
-    environment: dict[str, str] = {}
+    environment: dict[str, str] = dict(service_environment or {})
     for source in container.get("envFrom") or []:
         prefix = source.get("prefix") or ""
         if source.get("configMapRef") is not None:

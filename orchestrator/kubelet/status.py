@@ -491,8 +491,7 @@ def _with_transition_times(
             transition = previous["lastTransitionTime"]
         else:
             transition = format_time(now)
-        result.append({"type": condition["type"], "status": condition["status"], "lastProbeTime": None,
-                       "lastTransitionTime": transition,
+        result.append({"type": condition["type"], "status": condition["status"], "lastTransitionTime": transition,
                        **{key: condition[key] for key in ("reason", "message") if condition.get(key)}})
     return result
 
@@ -572,7 +571,12 @@ def compute_pod_status(
     status["hostIP"] = host_ip
     status["hostIPs"] = [{"ip": host_ip}]
     sandbox = observed.running_sandbox
-    pod_ip = sandbox.ip if sandbox is not None and sandbox.ip else previous.get("podIP") or api_status.get("podIP")
+    if spec.get("hostNetwork"):
+        pod_ip = host_ip  # a host-network pod has the node's address
+    elif sandbox is not None and sandbox.ip:
+        pod_ip = sandbox.ip
+    else:
+        pod_ip = previous.get("podIP") or api_status.get("podIP")
     if pod_ip:
         status["podIP"] = pod_ip
         status["podIPs"] = [{"ip": pod_ip}]
@@ -610,10 +614,14 @@ class StatusWriter:
         self._limit = asyncio.Semaphore(max_concurrent_writes)
         self._retry_seconds = retry_seconds
 
-    def submit(self, *, namespace: str, name: str, uid: str, status: dict[str, Any]) -> None:
+    def submit(
+        self, *, namespace: str, name: str, uid: str, status: dict[str, Any], stored: dict[str, Any] | None = None
+    ) -> None:
+        """Queue `status` for the pod; `stored` is the status the apiserver already has, if known
+        (a restarted kubelet whose pods did not change writes nothing)."""
         slot = self._slots.get(uid)
         if slot is None:
-            slot = self._slots[uid] = _PodStatusSlot(namespace=namespace, name=name)
+            slot = self._slots[uid] = _PodStatusSlot(namespace=namespace, name=name, last_written=stored)
         if status == slot.last_written and slot.writer is None:
             slot.pending = None
             return
@@ -657,14 +665,22 @@ class StatusWriter:
                 except NotFound:
                     log.debug("pod %s/%s is gone; dropping its status", slot.namespace, slot.name)
                     return
-                except (ApiUnavailable, APIError) as error:
-                    log.warning("writing the status of pod %s/%s failed, retrying: %s", slot.namespace, slot.name,
-                                error)
-                    if slot.pending is None:
-                        slot.pending = status
-                    await asyncio.sleep(self._retry_seconds)
+                except APIError as error:
+                    if error.code < 500 and error.code not in (409, 429):
+                        # Refused for good (e.g. Invalid): sending it again would not help.
+                        log.error("the status of pod %s/%s was refused: %s", slot.namespace, slot.name, error)
+                        continue
+                    await self._retry_later(slot, status, error)
+                except ApiUnavailable as error:
+                    await self._retry_later(slot, status, error)
         finally:
             slot.writer = None
+
+    async def _retry_later(self, slot: _PodStatusSlot, status: dict[str, Any], error: Exception) -> None:
+        log.warning("writing the status of pod %s/%s failed, retrying: %s", slot.namespace, slot.name, error)
+        if slot.pending is None:
+            slot.pending = status
+        await asyncio.sleep(self._retry_seconds)
 
     async def _write(self, slot: _PodStatusSlot, status: dict[str, Any]) -> None:
         # A merge patch of the owned fields: lists are replaced whole, and a field set to

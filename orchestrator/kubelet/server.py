@@ -1,0 +1,204 @@
+"""The kubelet's own HTTP API: container logs for `kubectl logs` (through the apiserver) and /healthz.
+
+`GET /containerLogs/<namespace>/<pod>/<container>` with Kubernetes' PodLogOptions
+query (follow, tailLines, sinceSeconds, sinceTime, timestamps, previous, limitBytes)
+streams the container's output from Docker while following. Which container
+instance is meant is decided from the pod's status, as the kubelet's
+validateContainerLogStatus does (`container_for_logs`, pure): the running one, else
+the terminated one, and with `previous` the last terminated one (lastState).
+
+When `$ORC_KUBELET_TOKEN` is set, every request but /healthz must carry
+`Authorization: Bearer <that token>` (the apiserver sends it); others get 401.
+Started by orchestrator/kubelet/main.py.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from orchestrator.client.informer import Informer
+from orchestrator.kubelet.runtime import ContainerNotFound, DockerRuntime, DockerRuntimeError
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "ORC_KUBELET_TOKEN"
+
+
+class LogLookupError(Exception):
+    """No container instance can give the asked-for logs; the message is the kubelet's."""
+
+    def __init__(self, message: str, *, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+def container_for_logs(*, pod_name: str, container_name: str, status: Mapping[str, Any], previous: bool) -> str:
+    """The Docker id of the instance whose logs `kubectl logs [--previous]` wants (validateContainerLogStatus)."""
+    container_status = None
+    for field in ("containerStatuses", "initContainerStatuses"):
+        container_status = next((s for s in status.get(field) or [] if s.get("name") == container_name), None)
+        if container_status is not None:
+            break
+    if container_status is None:
+        raise LogLookupError(f'container "{container_name}" in pod "{pod_name}" is not available')
+    state = container_status.get("state") or {}
+    last_terminated = (container_status.get("lastState") or {}).get("terminated")
+    if previous:
+        if not last_terminated or not last_terminated.get("containerID"):
+            raise LogLookupError(f'previous terminated container "{container_name}" in pod "{pod_name}" not found')
+        container_id = last_terminated["containerID"]
+    elif state.get("running") is not None:
+        container_id = container_status.get("containerID") or ""
+    elif state.get("terminated") is not None:
+        container_id = state["terminated"].get("containerID") or ""
+        if not container_id:
+            if last_terminated and last_terminated.get("containerID"):
+                container_id = last_terminated["containerID"]
+            else:
+                raise LogLookupError(f'container "{container_name}" in pod "{pod_name}" is terminated')
+    elif last_terminated is not None:
+        if not last_terminated.get("containerID"):
+            raise LogLookupError(f'container "{container_name}" in pod "{pod_name}" is terminated')
+        container_id = last_terminated["containerID"]
+    elif state.get("waiting") is not None:
+        reason = state["waiting"].get("reason") or ""
+        explanations = {"ErrImagePull": "image can't be pulled",
+                        "ImagePullBackOff": "trying and failing to pull image"}
+        raise LogLookupError(f'container "{container_name}" in pod "{pod_name}" is waiting to start: '
+                             f"{explanations.get(reason, reason)}")
+    else:
+        raise LogLookupError(f'container "{container_name}" in pod "{pod_name}" is waiting to start - no logs yet')
+    if not container_id:
+        raise LogLookupError(f'container "{container_name}" in pod "{pod_name}" is waiting to start - no logs yet')
+    return container_id.split("://", 1)[-1]
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "1", "yes")
+
+
+def _int_or_none(value: str | None, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise LogLookupError(f"{name}: invalid integer {value!r}") from error
+
+
+def since_seconds_of(query: Mapping[str, str], *, now: float) -> int | None:
+    """`sinceSeconds`, or `sinceTime` (RFC 3339) turned into seconds before `now`."""
+    seconds = _int_or_none(query.get("sinceSeconds"), "sinceSeconds")
+    if seconds is not None:
+        return max(1, seconds)
+    since_time = query.get("sinceTime")
+    if since_time:
+        try:
+            moment = datetime.fromisoformat(since_time.replace("Z", "+00:00")).timestamp()
+        except ValueError as error:
+            raise LogLookupError(f"sinceTime: invalid time {since_time!r}") from error
+        return max(1, math.ceil(now - moment))
+    return None
+
+
+class KubeletServer:
+    """The aiohttp application of the kubelet API, listening on one or more addresses."""
+
+    def __init__(
+        self,
+        *,
+        runtime: DockerRuntime,
+        pods: Informer,
+        statuses: Callable[[str], dict[str, Any] | None],
+        token: str | None,
+    ) -> None:
+        self._runtime = runtime
+        self._pods = pods
+        self._statuses = statuses
+        self._token = token
+        self._runner: web.AppRunner | None = None
+
+    def build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._authenticate])
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._container_logs)
+        return app
+
+    async def start(self, *, addresses: list[str], port: int) -> None:
+        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        for index, address in enumerate(addresses):
+            site = web.TCPSite(self._runner, address, port, reuse_address=True)
+            try:
+                await site.start()
+            except OSError as error:
+                if index == 0:
+                    raise
+                log.warning("the kubelet API cannot also listen on %s:%d: %s", address, port, error)
+                continue
+            log.info("kubelet API listening on %s:%d", address, port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+        if self._token and request.path != "/healthz":
+            supplied = request.headers.get("Authorization", "")
+            expected = f"Bearer {self._token}"
+            if not hmac.compare_digest(supplied.encode(), expected.encode()):
+                return web.Response(status=401, text="Unauthorized")
+        return await handler(request)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _container_logs(self, request: web.Request) -> web.StreamResponse:
+        namespace = request.match_info["namespace"]
+        pod_name = request.match_info["pod"]
+        container_name = request.match_info["container"]
+        query = request.query
+        pod = self._pods.get(f"{namespace}/{pod_name}")
+        if pod is None:
+            return web.Response(status=404, text=f'pod "{pod_name}" cannot be found - no logs available')
+        status = self._statuses(pod["metadata"].get("uid", "")) or pod.get("status") or {}
+        try:
+            container_id = container_for_logs(pod_name=pod_name, container_name=container_name, status=status,
+                                              previous=_flag(query.get("previous")))
+            tail = _int_or_none(query.get("tailLines"), "tailLines")
+            limit_bytes = _int_or_none(query.get("limitBytes"), "limitBytes")
+            since_seconds = since_seconds_of(query, now=time.time())
+            await self._runtime.inspect(container_id)
+        except LogLookupError as error:
+            return web.Response(status=error.http_status, text=error.message)
+        except ContainerNotFound:
+            return web.Response(status=404, text=f'container "{container_name}" in pod "{pod_name}" is not available')
+        response = web.StreamResponse(status=200, headers={"Content-Type": "text/plain; charset=utf-8"})
+        await response.prepare(request)
+        sent = 0
+        try:
+            async for chunk in self._runtime.logs(container_id, follow=_flag(query.get("follow")), tail=tail,
+                                                  since_seconds=since_seconds,
+                                                  timestamps=_flag(query.get("timestamps"))):
+                if limit_bytes is not None:
+                    chunk = chunk[: max(0, limit_bytes - sent)]
+                await response.write(chunk)
+                sent += len(chunk)
+                if limit_bytes is not None and sent >= limit_bytes:
+                    break
+            await response.write_eof()
+        except (ConnectionError, DockerRuntimeError) as error:
+            # The client went away, or the container did (removed while followed).
+            log.debug("log stream of %s/%s/%s ended: %s", namespace, pod_name, container_name, error)
+        return response
