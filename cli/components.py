@@ -101,10 +101,16 @@ def register(app: typer.Typer) -> None:
         kubeconfig: KubeconfigOption = None,
         server: ServerOption = None,
         cluster_name: Annotated[str, typer.Option(help="Cluster name (scopes rules and containers).")] = "orc",
+        service_cidr: Annotated[str, typer.Option(help="The Service ClusterIP range.")] = "10.96.0.0/16",
+        cluster_dns: Annotated[str | None, typer.Option(help="Cluster DNS Service IP (default 10.96.0.10).")] = None,
+        cluster_domain: Annotated[str, typer.Option(help="Cluster DNS domain.")] = "cluster.local",
+        dns_port: Annotated[int, typer.Option(help="Port of the node's DNS server (0: pick one).")] = 0,
         verbose: VerboseOption = False,
     ) -> None:
         setup_logging(f"proxy[{node_name}]", verbose)
-        run_component("proxy", kubeconfig=kubeconfig, server=server, node_name=node_name, cluster_name=cluster_name)
+        run_component("proxy", kubeconfig=kubeconfig, server=server, node_name=node_name, cluster_name=cluster_name,
+                      service_cidr=service_cidr, cluster_dns=cluster_dns, cluster_domain=cluster_domain,
+                      dns_port=dns_port)
 
     @app.command("sim-nodes", help="Simulated nodes (like KWOK): register N nodes and run their pods on paper.")
     def sim_nodes(

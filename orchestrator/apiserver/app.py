@@ -144,6 +144,71 @@ async def ensure_system_namespaces(storage: Storage, clock=time.time) -> None:
             pass
 
 
+def apiserver_endpoint(settings: Settings) -> tuple[str, int]:
+    """The address pods should use for the apiserver (the `kubernetes` Service's endpoint)."""
+    if settings.advertise_address:
+        host, _, port = settings.advertise_address.rpartition(":")
+        return host, int(port)
+    if settings.bind not in ("0.0.0.0", "::"):
+        return settings.bind, settings.port
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent: this only picks the outgoing interface
+            return probe.getsockname()[0], settings.port
+    except OSError:
+        return "127.0.0.1", settings.port
+
+
+async def ensure_system_services(storage: Storage, settings: Settings, clock=time.time) -> None:
+    """`default/kubernetes` (10.96.0.1:443 -> the apiserver) and `kube-system/kube-dns` (10.96.0.10:53),
+    as a Kubernetes cluster has them from the start."""
+    import ipaddress
+    import uuid
+
+    from orchestrator.apiserver.allocators import ServiceNetwork
+    from orchestrator.apiserver.rest import utc_now_iso
+
+    network = ServiceNetwork()
+    host, port = apiserver_endpoint(settings)
+    now = utc_now_iso(clock)
+
+    def meta(name: str, namespace: str, labels: dict) -> dict:
+        return {"name": name, "namespace": namespace, "uid": str(uuid.uuid4()), "creationTimestamp": now,
+                "labels": labels}
+
+    kubernetes_ip = str(next(ipaddress.ip_network(network.service_cidr).hosts()))
+    objects = [
+        ("services", "default", "kubernetes", {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": meta("kubernetes", "default", {"component": "apiserver", "provider": "kubernetes"}),
+            "spec": {"type": "ClusterIP", "clusterIP": kubernetes_ip, "clusterIPs": [kubernetes_ip],
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+                     "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+                     "internalTrafficPolicy": "Cluster"},
+            "status": {"loadBalancer": {}}}),
+        ("endpoints", "default", "kubernetes", {
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": meta("kubernetes", "default", {"endpointslice.kubernetes.io/skip-mirror": "true"}),
+            "subsets": [{"addresses": [{"ip": host}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]}),
+        ("services", "kube-system", "kube-dns", {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": meta("kube-dns", "kube-system", {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}),
+            "spec": {"type": "ClusterIP", "clusterIP": network.dns_service_ip(), "clusterIPs": [network.dns_service_ip()],
+                     "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                               {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53}],
+                     "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+                     "internalTrafficPolicy": "Cluster"},
+            "status": {"loadBalancer": {}}}),
+    ]
+    for resource, namespace, name, obj in objects:
+        try:
+            await storage.create(storage.key(resource, namespace, name), obj)
+        except KeyExists:
+            pass
+
+
 def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
     settings.check()
     state: dict = {}
@@ -154,6 +219,7 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         await etcd.wait_ready()
         storage = Storage(etcd, prefix=settings.etcd_prefix)
         await ensure_system_namespaces(storage)
+        await ensure_system_services(storage, settings)
         cache = WatchCache(storage, capacity=settings.watch_cache_capacity)
         await cache.start()
         # The watch cache holds every object as dicts: with the default thresholds the cyclic GC

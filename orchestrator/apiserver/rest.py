@@ -130,12 +130,18 @@ class RestHandler:
     """Runs every verb for every resource; see the module docstring."""
 
     def __init__(self, *, storage: Storage, cache: WatchCache, registry: Registry, clock: Callable[[], float] = time.time,
-                 kubelet_proxy=None):
+                 kubelet_proxy=None, service_network=None):
         self.storage = storage
         self.cache = cache
         self.registry = registry
         self.clock = clock
         self.kubelet_proxy = kubelet_proxy
+        from orchestrator.apiserver.allocators import ServiceNetwork
+
+        self.service_network = service_network or ServiceNetwork()
+        # Allocation reads every Service then writes one: serialised so two creates in this
+        # apiserver cannot take the same ClusterIP or node port.
+        self.service_allocation_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ dispatch
 
@@ -281,6 +287,20 @@ class RestHandler:
         if field_errors:
             name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("generateName") or ""
             raise errors.Invalid(kind=info.kind, group=info.group, name=name, errors=field_errors)
+
+    async def allocate_service(self, service: dict, *, old: dict | None = None) -> dict:
+        """ClusterIP and node ports for a Service (the caller holds service_allocation_lock)."""
+        from orchestrator.apiserver.allocators import AllocationFull, allocate_service
+
+        page = await self.storage.list(self.storage.collection_prefix("services"))
+        existing = [s for s in page.items if not old or s["metadata"].get("uid") != old["metadata"].get("uid")]
+        try:
+            result = allocate_service(service, existing, old=old, network=self.service_network)
+        except AllocationFull as error:
+            raise errors.InternalError(f"Internal error occurred: {error}") from error
+        if isinstance(result, list):
+            raise errors.Invalid(kind="Service", group="", name=service["metadata"].get("name", ""), errors=result)
+        return result
 
     async def ensure_namespace_accepts(self, target: Target) -> None:
         if not target.info.namespaced:
@@ -521,6 +541,14 @@ class RestHandler:
         metadata["creationTimestamp"] = utc_now_iso(self.clock)
         if info.kind in GENERATION_KINDS:
             metadata["generation"] = 1
+        if info.kind == "Service":
+            async with self.service_allocation_lock:
+                body = await self.allocate_service(body)
+                return await self.store_new(request, target, body, warnings)
+        return await self.store_new(request, target, body, warnings)
+
+    async def store_new(self, request: Request, target: Target, body: dict, warnings: list[str]) -> Response:
+        info, metadata = target.info, body["metadata"]
         if request.query_params.get("dryRun"):
             return self.respond(request, body, 201, warnings)
         try:
@@ -578,11 +606,11 @@ class RestHandler:
         await self.ensure_namespace_accepts(target)
         body["metadata"]["uid"] = str(uuid.uuid4())
         body["metadata"]["creationTimestamp"] = utc_now_iso(self.clock)
-        try:
-            created = await self.storage.create(self.key(target), body)
-        except KeyExists:
-            raise errors.Conflict.stale(resource=info.qualified, group="", name=target.name) from None
-        return self.respond(request, created, 201, warnings)
+        if info.kind == "Service":
+            async with self.service_allocation_lock:
+                body = await self.allocate_service(body)
+                return await self.store_new(request, target, body, warnings)
+        return await self.store_new(request, target, body, warnings)
 
     async def patch(self, request: Request, target: Target) -> Response:
         from orchestrator.apiserver import patch as patching
@@ -662,21 +690,33 @@ class RestHandler:
             if new == current:
                 return current, 200  # a no-op write changes nothing, not even the resourceVersion
             self.validate_values(new, info, old=current, subresource=subresource)
-            if dry_run:
-                return new, 200
-            revision = int(current["metadata"]["resourceVersion"])
-            try:
-                if self.deletion_complete(new, info):
-                    deleted = await self.storage.delete(key, expected_revision=revision)
-                    log.info("deleted %s %s/%s (finalizers done)", info.plural, target.namespace or "", target.name)
-                    return deleted, 200
-                updated = await self.storage.update(key, new, expected_revision=revision)
-                log.debug("updated %s %s/%s%s", info.plural, target.namespace or "", target.name,
-                         f"/{subresource}" if subresource else "")
-                return updated, 200
-            except (StaleRevision, KeyMissing):
-                continue
+            if info.kind == "Service" and subresource is None:
+                async with self.service_allocation_lock:
+                    new = await self.allocate_service(new, old=current)
+                    result = await self.write_update(key, new, current, info, target, subresource, dry_run)
+            else:
+                result = await self.write_update(key, new, current, info, target, subresource, dry_run)
+            if result is not None:
+                return result
         raise errors.Conflict.stale(resource=info.qualified, group="", name=target.name)
+
+    async def write_update(self, key: bytes, new: dict, current: dict, info: ResourceInfo, target: Target,
+                           subresource: str | None, dry_run: bool) -> tuple[dict, int] | None:
+        """The compare-and-swap of guaranteed_update; None when someone wrote in between (retry)."""
+        if dry_run:
+            return new, 200
+        revision = int(current["metadata"]["resourceVersion"])
+        try:
+            if self.deletion_complete(new, info):
+                deleted = await self.storage.delete(key, expected_revision=revision)
+                log.info("deleted %s %s/%s (finalizers done)", info.plural, target.namespace or "", target.name)
+                return deleted, 200
+            updated = await self.storage.update(key, new, expected_revision=revision)
+            log.debug("updated %s %s/%s%s", info.plural, target.namespace or "", target.name,
+                      f"/{subresource}" if subresource else "")
+            return updated, 200
+        except (StaleRevision, KeyMissing):
+            return None
 
     def prepare_update(self, new: dict, old: dict, info: ResourceInfo, subresource: str | None) -> None:
         strategy = info.strategy

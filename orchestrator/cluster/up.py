@@ -207,6 +207,12 @@ def down(*, data_dir: Path) -> int:
             network.remove()
         except docker.errors.APIError:
             pass
+    try:
+        from orchestrator.proxy.iptables import cleanup_rules
+
+        cleanup_rules(name)
+    except Exception as error:  # no iptables here: nothing was installed either
+        say(f"  (no proxy rules removed: {error})")
     say(f"removed {removed} containers of cluster {name!r}")
     return removed
 

@@ -26,8 +26,10 @@ each pod's resolv.conf (podconfig.pod_dns_config).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
+import socket
 import struct
 import time
 from collections.abc import Callable, Iterable
@@ -530,7 +532,7 @@ class Forwarder:
             answer: asyncio.Future[bytes] = loop.create_future()
             transport = None
             try:
-                transport, _ = await loop.create_datagram_endpoint(lambda: _UpstreamProtocol(answer),
+                transport, _ = await loop.create_datagram_endpoint(functools.partial(_UpstreamProtocol, answer),
                                                                    remote_addr=upstream)
                 transport.sendto(query_bytes)
                 return await asyncio.wait_for(answer, self.timeout)
@@ -559,25 +561,45 @@ class DnsServer:
         self.records = records
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen on host:port over UDP and TCP (port 0: any free port, the same for both); returns the port."""
-        loop = asyncio.get_running_loop()
+        """Listen on host:port over UDP and TCP (port 0: any free port, the same for both); returns the port.
+
+        A wildcard `host` also gets a UDP socket of its own on 127.0.0.1: a UDP socket bound to
+        0.0.0.0 answers from the address routing picks, and a query this machine sent to the cluster
+        DNS address (redirected to 127.0.0.1) would get its answer from the machine's main address,
+        which conntrack does not recognise as the reply. The more specific socket receives those.
+        """
         for _ in range(20):  # a free UDP port may be taken over TCP: try another
-            transport, _ = await loop.create_datagram_endpoint(lambda: _UdpServerProtocol(self),
-                                                               local_addr=(host, port))
-            chosen = transport.get_extra_info("sockname")[1]
+            transports = [await self._udp_endpoint(host, port)]
+            chosen = transports[0].get_extra_info("sockname")[1]
             try:
-                server = await loop.start_server(self._serve_tcp, host, chosen, reuse_address=True)
+                if host == "0.0.0.0":
+                    transports.append(await self._udp_endpoint("127.0.0.1", chosen))
+                server = await asyncio.start_server(self._serve_tcp, host, chosen, reuse_address=True)
             except OSError:
-                transport.close()
+                for transport in transports:
+                    transport.close()
                 if port:
                     raise
                 continue
-            self._transports.append(transport)
+            self._transports.extend(transports)
             self._tcp_servers.append(server)
             self.port = chosen
             log.info("cluster DNS listening on %s:%d (udp, tcp)", host, chosen)
             return chosen
         raise OSError(f"no port free for both UDP and TCP on {host}")
+
+    async def _udp_endpoint(self, host: str, port: int) -> asyncio.DatagramTransport:
+        # SO_REUSEADDR lets the loopback socket share the wildcard socket's port (asyncio no longer offers it).
+        udp_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            udp_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            udp_socket.bind((host, port))
+        except OSError:
+            udp_socket.close()
+            raise
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _UdpServerProtocol(self), sock=udp_socket)
+        return transport
 
     async def close(self) -> None:
         for transport in self._transports:
@@ -605,12 +627,33 @@ class DnsServer:
             size = max(MAX_UDP_SIZE, min(query.edns_udp_size, MAX_EDNS_UDP_SIZE))
         records = self.records
         if records.is_authoritative_for(query.questions[0].name):
-            return fit_to_size(records.resolve(query), size)
+            response = records.resolve(query)
+            await self._chase_external_cname(response)
+            return fit_to_size(response, size)
         forwarded = await self.forwarder.forward(query_bytes)
         if forwarded is not None:
             return forwarded
         # No upstream: NXDOMAIN lets a resolver walking its search path move on at once.
         return encode_message(_response_to(query, rcode=NXDOMAIN))
+
+    async def _chase_external_cname(self, response: Message) -> None:
+        """Append the upstream's records for an ExternalName's target (resolvers expect the whole chain)."""
+        question = response.questions[0]
+        if not response.answers or response.answers[-1].rtype != CNAME or question.rtype in (CNAME, ANY):
+            return
+        target = str(response.answers[-1].data).lower().rstrip(".")
+        if self.records.is_authoritative_for(target):
+            return
+        query = Message(id=response.id, recursion_desired=True, questions=[Question(target, question.rtype)])
+        forwarded = await self.forwarder.forward(encode_message(query))
+        if forwarded is None:
+            return
+        try:
+            upstream_answer = parse_message(forwarded)
+        except DnsFormatError:
+            return
+        response.answers.extend(upstream_answer.answers)
+        response.authority = []
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

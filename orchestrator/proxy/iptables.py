@@ -118,6 +118,15 @@ def render_cleanup(prefix: str, state: KernelState) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
+def installed_dns_port(prefix: str, state: KernelState) -> int | None:
+    """The port the cluster DNS address is redirected to now (a restarted proxy listens there again)."""
+    for rule in state.rules[NAT]:
+        match = re.search(r"-j REDIRECT --to-ports (\d+)", rule)
+        if rule.startswith(f"-A {prefix}-SERVICES ") and match:
+            return int(match.group(1))
+    return None
+
+
 def _is_ours(chain: str, prefix: str) -> bool:
     return chain == prefix or chain.startswith(prefix + "-")
 
@@ -156,7 +165,7 @@ def _numbered(text: str, stderr: str) -> str:
 
 
 class IptablesApplier:
-    """Applies rulesets for one cluster; remembers the last input so an unchanged plan costs one iptables-save."""
+    """Applies rulesets for one cluster; an unchanged plan costs one iptables-save and no restore."""
 
     def __init__(self, cluster_name: str):
         self.prefix = chain_prefix(cluster_name)
@@ -169,15 +178,24 @@ class IptablesApplier:
     def apply_blocking(self, ruleset: Ruleset) -> bool:
         state = read_state_blocking()
         text = render_restore(ruleset, state)
-        # With the jumps in place and no stale chains the text is only our chains: the same as last time
-        # means the same rules, unless someone removed chains behind our back.
+        # Without jump insertions or deletions the text is just our chains: the same text as last
+        # time means the same rules, unless someone removed chains behind our back.
+        repairs = any(line.startswith(("-I ", "-X ")) for line in text.splitlines())
         all_present = all(chain in state.chains[table] for table, chains in ruleset.chains.items() for chain in chains)
-        if text == self._last_applied and all_present:
+        if not repairs and all_present and text == self._last_applied:
             return False
         restore_blocking(text)
-        # The next identical plan renders without jump insertions and stale deletions.
-        self._last_applied = render_restore(ruleset, read_state_blocking())
+        self._last_applied = _without_repairs(text)  # what the next render gives while nothing changes
         return True
+
+
+def _without_repairs(text: str) -> str:
+    """The restore text minus jump insertions and stale-chain deletions (declarations included)."""
+    lines = text.splitlines()
+    deleted = {line.split()[1] for line in lines if line.startswith("-X ")}
+    kept = [line for line in lines if not line.startswith(("-I ", "-X "))
+            and not (line.startswith(":") and line[1:].split()[0] in deleted)]
+    return "\n".join(kept) + "\n"
 
 
 def cleanup_rules(cluster_name: str) -> int:

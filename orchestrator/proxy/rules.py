@@ -246,6 +246,8 @@ def plan(ports: Iterable[ServicePort], settings: ProxySettings) -> ProxyPlan:
                                 f"-m conntrack ! --ctstate DNAT -j DROP")
 
     for port in ports:
+        if settings.dns_port and port.cluster_ip == settings.dns_ip and port.port == 53:
+            continue  # a kube-dns Service object on the DNS address: the local server answers for it
         _plan_service_port(port, ruleset=ruleset, names=names, settings=settings, listeners=listeners)
 
     # Node ports last, as kube-proxy: a ClusterIP rule never loses to a node port. Loopback is the

@@ -70,6 +70,7 @@ class _Half(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer: _Half | None = None
         self.eof = False
+        self._early: list[bytes] = []  # read before the peer was connected (an event loop may deliver it)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -77,11 +78,26 @@ class _Half(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.peer is not None and self.peer.transport is not None:
             self.peer.transport.write(data)
+        else:
+            self._early.append(data)
+
+    def attach(self, peer: _Half) -> None:
+        """Start splicing with `peer`, handing over whatever was read before."""
+        self.peer = peer
+        if peer.transport is None:
+            return
+        if self._early:
+            peer.transport.write(b"".join(self._early))
+            self._early.clear()
+        if self.eof and peer.transport.can_write_eof():
+            peer.transport.write_eof()
 
     def eof_received(self) -> bool:
         self.eof = True
         peer = self.peer
-        if peer is None or peer.transport is None or peer.eof:
+        if peer is None:
+            return True  # passed on when the peer is attached
+        if peer.transport is None or peer.eof:
             return False  # both directions are done: close
         if peer.transport.can_write_eof():
             peer.transport.write_eof()
@@ -130,7 +146,8 @@ class _Client(_Half):
                           error)
                 continue
             self.route.used(client_ip, endpoint)
-            upstream.peer, self.peer = self, upstream
+            upstream.attach(self)
+            self.attach(upstream)
             if self.transport.is_closing():
                 upstream.transport.close()
                 return
