@@ -7,11 +7,14 @@ kubelets or heartbeats: they play no part in the measurement), then creates P pe
 (requests 100m cpu / 128Mi) as fast as 32 concurrent aiohttp clients can, and measures, through
 a watch, the time from the first creation to the last pod bound. Prints pods/s (Kubernetes'
 floor for 5,000 nodes / 10,000 pods is 270 pods/s) and the peak RSS (VmHWM) of the scheduler
-and the apiserver, and records everything in bench/results/scheduler.json.
+and the apiserver. Then, as the baseline of the same run, the scheduler is stopped and the
+client creates and binds pods itself: the apiserver's ceiling for any scheduler on this machine.
+Everything is recorded in bench/results/scheduler.json.
 
     .venv/bin/python bench/scheduler.py                        # quick: 500 nodes, 2,000 pods
     .venv/bin/python bench/scheduler.py --nodes 5000 --pods 10000
     .venv/bin/python bench/scheduler.py --all                  # 500/2000, 1000/10000, 5000/10000
+    .venv/bin/python bench/scheduler.py --profile /tmp/prof    # + py-spy flame graphs of both processes
 
 Everything listens on loopback; every load is bounded in count and time.
 """
@@ -21,8 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
+import shutil
+import signal
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +49,7 @@ KUBERNETES_FLOOR_PODS_PER_SECOND = 270  # scheduler_perf SchedulingBasic/5000Nod
 CONCURRENCY = 32
 SHAPES = [(500, 2000), (1000, 10000), (5000, 10000)]
 NAMESPACE = "default"
+BASELINE_NAMESPACE = "baseline"
 
 
 def peak_rss_mib(pid: int | None) -> float:
@@ -54,6 +62,17 @@ def peak_rss_mib(pid: int | None) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time the process has used so far (from /proc/<pid>/stat)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def new_node(name: str) -> dict:
@@ -113,6 +132,41 @@ async def watch_until_bound(session: aiohttp.ClientSession, base: str, *, resour
     raise RuntimeError(f"only {len(bound)} of {total} pods were bound within {deadline:.0f}s")
 
 
+class Profiler:
+    """py-spy flame graphs of the scheduler and the apiserver while the pods are scheduled (optional:
+    `pip install py-spy`)."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory
+        self._recorders: list[subprocess.Popen] = []
+
+    def start(self, pids: dict[str, int | None]) -> None:
+        if self.directory is None:
+            return
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(py_spy).exists():
+            print("  (py-spy is not installed: no profile)", flush=True)
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, pid in pids.items():
+            if pid is not None:
+                self._recorders.append(subprocess.Popen(
+                    [py_spy, "record", "--pid", str(pid), "--rate", "100", "--nonblocking",
+                     "--output", str(self.directory / f"{name}.svg")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def stop(self) -> None:
+        for recorder in self._recorders:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes the flame graph on SIGINT
+        for recorder in self._recorders:
+            try:
+                recorder.wait(30)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+        if self._recorders:
+            print(f"  flame graphs in {self.directory}", flush=True)
+
+
 def wait_for_log(process: ComponentProcess, text: str, *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -124,11 +178,9 @@ def wait_for_log(process: ComponentProcess, text: str, *, timeout: float) -> Non
     raise RuntimeError(f"{process.name} did not log {text!r} within {timeout}s:\n{process.log_tail()}")
 
 
-async def measure(apiserver: SecureApiServer, scheduler: ComponentProcess, *, nodes: int, pods: int) -> dict:
-    ssl_context = ssl.create_default_context(cadata=apiserver.pki.ca_pem.decode())
-    headers = {"Authorization": f"Bearer {apiserver.tokens['admin']}", "Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY + 4, ssl=ssl_context)
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+async def measure(apiserver: SecureApiServer, scheduler: ComponentProcess, *, nodes: int, pods: int,
+                  profiler: Profiler, etcd_pid: int | None) -> dict:
+    async with new_session(apiserver) as session:
         base = apiserver.url
         node_start = time.monotonic()
         await create_all(session, f"{base}/api/v1/nodes", [new_node(f"node-{i}") for i in range(nodes)])
@@ -146,25 +198,79 @@ async def measure(apiserver: SecureApiServer, scheduler: ComponentProcess, *, no
         watcher = asyncio.create_task(watch_until_bound(session, base, resource_version=resource_version,
                                                         total=pods, started=watching, deadline=deadline))
         await watching.wait()
+        pids = {"scheduler": scheduler.process.pid, "apiserver": apiserver.process.process.pid, "etcd": etcd_pid}
+        profiler.start({name: pid for name, pid in pids.items() if name != "etcd"})
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         start = time.monotonic()
-        await create_all(session, f"{base}/api/v1/namespaces/{NAMESPACE}/pods",
-                         [new_pod(f"pod-{i}") for i in range(pods)])
-        created = time.monotonic()
-        all_bound = await watcher
-    elapsed = all_bound - start
-    return {
-        "nodes": nodes,
-        "pods": pods,
-        "seconds_to_all_bound": round(elapsed, 2),
-        "pods_per_second": round(pods / elapsed, 1),
-        "creation_pods_per_second": round(pods / (created - start), 1),
-        "scheduler_peak_rss_mib": peak_rss_mib(scheduler.process.pid if scheduler.process else None),
-        "apiserver_peak_rss_mib": peak_rss_mib(apiserver.process.process.pid if apiserver.process else None),
-        "node_registration_seconds": round(node_seconds, 1),
-    }
+        try:
+            await create_all(session, f"{base}/api/v1/namespaces/{NAMESPACE}/pods",
+                             [new_pod(f"pod-{i}") for i in range(pods)])
+            created = time.monotonic()
+            all_bound = await watcher
+        finally:
+            profiler.stop()
+        # CPU per pod tells which process limits the rate on this 2-core machine, whatever else runs on it.
+        cpu_ms_per_pod = {name: round(1000 * (cpu_seconds(pid) - cpu_before[name]) / pods, 2)
+                          for name, pid in pids.items()}
+        elapsed = all_bound - start
+        result = {
+            "nodes": nodes,
+            "pods": pods,
+            "seconds_to_all_bound": round(elapsed, 2),
+            "pods_per_second": round(pods / elapsed, 1),
+            "creation_pods_per_second": round(pods / (created - start), 1),
+            "scheduler_peak_rss_mib": peak_rss_mib(scheduler.process.pid if scheduler.process else None),
+            "apiserver_peak_rss_mib": peak_rss_mib(apiserver.process.process.pid if apiserver.process else None),
+            "node_registration_seconds": round(node_seconds, 1),
+            "cpu_ms_per_pod": cpu_ms_per_pod,
+        }
+        # Baseline of the same run: the apiserver's own ceiling for "create a pod, bind it" with the
+        # binding POSTed by this client at once (no scheduler, no events): what any scheduler is capped by.
+        await asyncio.to_thread(scheduler.stop)
+    # A fresh session: the server may have closed the idle keep-alive connections meanwhile.
+    async with new_session(apiserver) as session:
+        baseline_pods = min(pods, 5000)
+        baseline_start = time.monotonic()
+        await create_and_bind_all(session, base, pods=baseline_pods, nodes=nodes)
+        baseline = baseline_pods / (time.monotonic() - baseline_start)
+        result["baseline_create_and_bind_pods_per_second"] = round(baseline, 1)
+        result["share_of_baseline"] = round(result["pods_per_second"] / baseline, 2)
+        return result
 
 
-def run_shape(*, nodes: int, pods: int, work_dir: Path) -> dict:
+def new_session(apiserver: SecureApiServer) -> aiohttp.ClientSession:
+    ssl_context = ssl.create_default_context(cadata=apiserver.pki.ca_pem.decode())
+    headers = {"Authorization": f"Bearer {apiserver.tokens['admin']}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY + 4, ssl=ssl_context)
+    return aiohttp.ClientSession(connector=connector, headers=headers)
+
+
+async def create_and_bind_all(session: aiohttp.ClientSession, base: str, *, pods: int, nodes: int) -> None:
+    namespace_url = f"{base}/api/v1/namespaces/{BASELINE_NAMESPACE}/pods"
+    async with session.post(f"{base}/api/v1/namespaces",
+                            data=orjson.dumps({"metadata": {"name": BASELINE_NAMESPACE}})) as response:
+        await response.read()
+    names = iter(range(pods))
+
+    async def worker() -> None:
+        for index in names:
+            body = new_pod(f"baseline-{index}")
+            body["metadata"]["namespace"] = BASELINE_NAMESPACE
+            async with session.post(namespace_url, data=orjson.dumps(body)) as response:
+                if response.status >= 400:
+                    raise RuntimeError(f"baseline pod: {response.status} {await response.text()}")
+                await response.read()
+            binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": f"baseline-{index}"},
+                       "target": {"apiVersion": "v1", "kind": "Node", "name": f"node-{index % nodes}"}}
+            async with session.post(f"{namespace_url}/baseline-{index}/binding", data=orjson.dumps(binding)) as response:
+                if response.status >= 400:
+                    raise RuntimeError(f"baseline binding: {response.status} {await response.text()}")
+                await response.read()
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+def run_shape(*, nodes: int, pods: int, work_dir: Path, profile_dir: Path | None) -> dict:
     etcd = EtcdProcess(work_dir / "etcd", fast=True)
     etcd.start()
     apiserver = SecureApiServer(data_dir=work_dir / "apiserver", etcd_url=etcd.client_url,
@@ -175,7 +281,9 @@ def run_shape(*, nodes: int, pods: int, work_dir: Path) -> dict:
         kubeconfig = apiserver.component_kubeconfig("system:kube-scheduler")
         scheduler = ComponentProcess("scheduler", ["scheduler", "--kubeconfig", str(kubeconfig)],
                                      log_path=work_dir / "logs" / "scheduler.log")
-        result = asyncio.run(measure(apiserver, scheduler, nodes=nodes, pods=pods))
+        profiler = Profiler(profile_dir / f"{nodes}nodes_{pods}pods" if profile_dir else None)
+        result = asyncio.run(measure(apiserver, scheduler, nodes=nodes, pods=pods, profiler=profiler,
+                                     etcd_pid=etcd.pid))
         result["etcd_peak_rss_mib"] = peak_rss_mib(etcd.pid)
         return result
     finally:
@@ -190,6 +298,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=500)
     parser.add_argument("--pods", type=int, default=2000)
     parser.add_argument("--all", action="store_true", help="run every shape of the README table")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="write py-spy flame graphs into DIR")
     arguments = parser.parse_args()
     shapes = SHAPES if arguments.all else [(arguments.nodes, arguments.pods)]
 
@@ -198,7 +307,7 @@ def main() -> None:
     for nodes, pods in shapes:
         print(f"{nodes} nodes, {pods} pods:", flush=True)
         with tempfile.TemporaryDirectory(prefix="orc-bench-scheduler-") as directory:
-            result = run_shape(nodes=nodes, pods=pods, work_dir=Path(directory))
+            result = run_shape(nodes=nodes, pods=pods, work_dir=Path(directory), profile_dir=arguments.profile)
         result["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         results["shapes"][f"{nodes}nodes_{pods}pods"] = result
         verdict = "meets" if result["pods_per_second"] >= KUBERNETES_FLOOR_PODS_PER_SECOND else "below"
@@ -206,7 +315,11 @@ def main() -> None:
               f"floor), all bound in {result['seconds_to_all_bound']}s; pods created at "
               f"{result['creation_pods_per_second']}/s; peak RSS scheduler {result['scheduler_peak_rss_mib']} MiB, "
               f"apiserver {result['apiserver_peak_rss_mib']} MiB, etcd {result['etcd_peak_rss_mib']} MiB", flush=True)
-    results["machine"] = {"cpus": __import__("os").cpu_count(), "python": platform.python_version()}
+        print(f"  CPU per pod (ms): {result['cpu_ms_per_pod']}", flush=True)
+        print(f"  baseline (same run, no scheduler: the client creates and binds each pod itself): "
+              f"{result['baseline_create_and_bind_pods_per_second']} pods/s; the scheduler reaches "
+              f"{result['share_of_baseline']:.0%} of it", flush=True)
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     results["kubernetes_floor_pods_per_second"] = KUBERNETES_FLOOR_PODS_PER_SECOND
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

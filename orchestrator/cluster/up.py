@@ -44,11 +44,14 @@ def host_addresses() -> list[str]:
 
 
 def cluster_name_for(data_dir: Path) -> str:
-    """A stable name for the cluster of DIR (it scopes its Docker containers)."""
+    """A stable name for the cluster of DIR: it scopes its Docker containers and proxy rules, so
+    two clusters on one machine (say, a user's and the test suite's) never touch each other's."""
+    import hashlib
+
     path = data_dir / "cluster-name"
     if path.exists():
         return path.read_text().strip()
-    name = "orc"
+    name = "orc-" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:6]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(name + "\n")
     return name
@@ -196,7 +199,10 @@ def down(*, data_dir: Path) -> int:
     """Remove the cluster's containers and networks (its data stays; delete DIR to forget it)."""
     import docker
 
-    name = cluster_name_for(data_dir.resolve()) if data_dir.exists() else "orc"
+    if not (data_dir / "cluster-name").exists():
+        say(f"no cluster in {data_dir}")
+        return 0
+    name = cluster_name_for(data_dir.resolve())
     client = docker.from_env()
     removed = 0
     for container in client.containers.list(all=True, filters={"label": f"orc.cluster={name}"}):

@@ -313,17 +313,6 @@ class ScorePlugin(Protocol):
         ...
 
 
-class ScalarReasons:
-    """Mixin: count reasons by running the scalar `filter` on each rejected node. Plugins whose
-    reasons can be counted without a Python loop override `reason_counts`."""
-
-    def reason_counts(self, pod: PodInfo, table: NodeTable, rejected_slots: np.ndarray) -> Counter:
-        counts: Counter = Counter()
-        for slot in rejected_slots.tolist():
-            counts.update(self.filter(pod, table.node_infos[slot]).reasons)  # type: ignore[attr-defined]
-        return counts
-
-
 def default_normalize(scores: np.ndarray, *, reverse: bool = False) -> np.ndarray:
     """helper.DefaultNormalizeScore: scale to 0..100 by the maximum, optionally reversed."""
     if scores.size == 0:

@@ -120,7 +120,6 @@ class Scheduler:
         self._background: set[asyncio.Task] = set()
         self._next_start_index = 0
         self._pods: Informer | None = None
-        self.bound_count = 0  # bindings that succeeded, for logs and benchmarks
 
     # --- wiring the informers ----------------------------------------------------------------
 
@@ -240,7 +239,6 @@ class Scheduler:
             return
         finally:
             self._bind_slots.release()
-        self.bound_count += 1
         log.info("bound %s to %s", key, node_name)
         self.recorder.record(pod, NORMAL, "Scheduled",
                              f"Successfully assigned {key} to {node_name}")

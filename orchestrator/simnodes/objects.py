@@ -193,8 +193,10 @@ def running_pod_status(pod: Mapping, *, pod_ip: str, host_ip: str, now: float) -
                    reason="ContainersNotReady", message=not_ready_message),
         _condition("ContainersReady", containers_ready, previous_conditions, now,
                    reason="ContainersNotReady", message=not_ready_message),
+        # The kubelet asserts this one too: a pod created with spec.nodeName never met a scheduler.
+        _condition("PodScheduled", True, previous_conditions, now),
     ]
-    # The scheduler wrote PodScheduled; the kubelet keeps it (and any condition it does not own).
+    # Conditions the kubelet does not own (readiness gates, DisruptionTarget, ...) are kept.
     owned = {condition["type"] for condition in conditions}
     conditions += [c for c in current.get("conditions") or [] if c.get("type") not in owned]
 

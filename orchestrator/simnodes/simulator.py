@@ -94,6 +94,7 @@ class SimulatedNodes:
         self._heartbeats: list[tuple[float, str, str]] = []  # (due, kind, node name)
         self._heartbeat_added = asyncio.Event()
         self._registered = asyncio.Event()
+        self._side_tasks: set[asyncio.Task] = set()
         self.pod_queue = WorkQueue()
         self.node_queue = WorkQueue()
         self.pods_informer = Informer(client, PODS, field_selector="spec.nodeName!=")
@@ -110,7 +111,10 @@ class SimulatedNodes:
     def resume_heartbeats(self, name: str) -> None:
         log.info("node %s: heartbeats resumed", name)
         self._stopped.discard(name)
-        self._due(name, _LEASE, 0.0)
+        # Its regular heartbeat entries kept their rhythm while it was silent; renew at once too.
+        task = asyncio.get_running_loop().create_task(self._renew_lease(name))
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
         self.node_queue.add(name)
         for pod in self.pods_informer.by_index("node", name):
             self.pod_queue.add(key_of(pod))
@@ -140,9 +144,9 @@ class SimulatedNodes:
         finally:
             self.pod_queue.shutdown()
             self.node_queue.shutdown()
-            for task in tasks:
+            for task in [*tasks, *self._side_tasks]:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, *self._side_tasks, return_exceptions=True)
 
     def _ours(self, node_name: str | None) -> bool:
         return node_name in self._index_of
@@ -197,8 +201,10 @@ class SimulatedNodes:
                 now = self._clock()
                 while self._heartbeats and self._heartbeats[0][0] <= now:
                     _, kind, name = heapq.heappop(self._heartbeats)
-                    if name in self._stopped:
-                        continue  # resume_heartbeats schedules it again
+                    if name in self._stopped:  # silent: skip this beat, keep the rhythm
+                        self._due(name, kind, self.status_report_seconds if kind == _STATUS
+                                  else self.lease_renew_seconds)
+                        continue
                     if kind == _STATUS:
                         self.node_queue.add(name)
                         self._due(name, _STATUS, self.status_report_seconds)

@@ -1,0 +1,201 @@
+"""The user stories of ../shared/scenarios/README.md, end to end, the way the README says to run them.
+
+One `orc up` cluster (etcd, apiserver, scheduler, controller-manager, kubelet, proxy as child
+processes, real Docker) for the module; every step is a real kubectl command; traffic goes only
+to 127.0.0.1 (node ports, the LoadBalancer address) and to pods this cluster started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cluster.ports import free_port
+
+pytestmark = pytest.mark.docker
+REPO = Path(__file__).resolve().parents[2]
+
+
+def docker_available() -> bool:
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if not docker_available():
+        pytest.skip("no Docker engine")
+    data_dir = tmp_path_factory.mktemp("orc-up")
+    log = open(data_dir / "up.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--data-dir", str(data_dir),
+                                "--port", str(free_port())], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                               start_new_session=True)
+    kubeconfig = data_dir / "kubeconfig"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError((data_dir / "up.log").read_text())
+            if kubeconfig.exists():
+                result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "nodes", "-o", "json"],
+                                        capture_output=True, text=True)
+                nodes = json.loads(result.stdout or "{}").get("items", []) if result.returncode == 0 else []
+                if nodes and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"]
+                                 if c["type"] == "Ready"):
+                    break
+            time.sleep(1)
+        else:
+            raise RuntimeError("the cluster did not become Ready:\n" + (data_dir / "up.log").read_text())
+        yield kubeconfig
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        subprocess.run([sys.executable, "-m", "cli.main", "down", "--data-dir", str(data_dir)], cwd=REPO,
+                       capture_output=True)
+        log.close()
+
+
+@pytest.fixture
+def kubectl(cluster):
+    def run(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        result = subprocess.run(["kubectl", "--kubeconfig", str(cluster), *args], capture_output=True, text=True,
+                                timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}{result.stdout}")
+        return result
+
+    return run
+
+
+def wait_for(condition, *, timeout: float = 90, interval: float = 1.0, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting: {message}")
+
+
+def http_get(url: str, timeout: float = 3.0) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.read().decode()
+    except OSError:
+        return None
+
+
+def running_pods(kubectl, selector: str) -> list[dict]:
+    pods = json.loads(kubectl("get", "pods", "-l", selector, "-o", "json").stdout)["items"]
+    return [p for p in pods if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+            and all(c.get("ready") for c in p["status"].get("containerStatuses", []))]
+
+
+def test_story_1_hello_node(kubectl):
+    assert "created" in kubectl("create", "deployment", "hello-node", "--image=echo:v1", "--port=8080").stdout
+    wait_for(lambda: len(running_pods(kubectl, "app=hello-node")) == 1, message="1 pod Running")
+    kubectl("scale", "deployment", "hello-node", "--replicas=5")
+    wait_for(lambda: len(running_pods(kubectl, "app=hello-node")) == 5, message="5 pods Running")
+
+    kubectl("expose", "deployment", "hello-node", "--type=LoadBalancer", "--port=8080")
+    address = wait_for(lambda: kubectl("get", "svc", "hello-node", "-o",
+                                       "jsonpath={.status.loadBalancer.ingress[0].ip}").stdout, message="LB address")
+    assert "<pending>" not in kubectl("get", "svc", "hello-node").stdout
+    wait_for(lambda: http_get(f"http://{address}:8080/"), message="service answers")
+    hosts = {json.loads(http_get(f"http://{address}:8080/") or "{}").get("host") for _ in range(10)}
+    assert len(hosts - {None}) >= 3, hosts
+
+    failures = 0
+    kubectl("set", "image", "deployment/hello-node", "echo=echo:v2")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        answer = http_get(f"http://{address}:8080/")
+        if answer is None:
+            failures += 1
+        status = json.loads(kubectl("get", "deploy", "hello-node", "-o", "json").stdout)["status"]
+        if status.get("updatedReplicas") == 5 and status.get("availableReplicas") == 5 and \
+                status.get("replicas") == 5:
+            break
+        time.sleep(0.2)
+    assert failures <= 1, f"{failures} requests failed during the rolling update"
+    versions = {json.loads(http_get(f"http://{address}:8080/") or "{}").get("version") for _ in range(10)}
+    assert versions == {"v2"}
+
+    victim = running_pods(kubectl, "app=hello-node")[0]["metadata"]["name"]
+    kubectl("delete", "pod", victim)
+    wait_for(lambda: len(running_pods(kubectl, "app=hello-node")) == 5
+             and victim not in {p["metadata"]["name"] for p in running_pods(kubectl, "app=hello-node")},
+             message="a replacement pod")
+    assert http_get(f"http://{address}:8080/")
+    kubectl("delete", "service", "hello-node")
+    kubectl("delete", "deployment", "hello-node")
+
+
+def test_story_2_classifier(kubectl, tmp_path):
+    manifest = REPO / "manifests" / "classifier.yaml"
+    kubectl("create", "-f", str(manifest))
+    wait_for(lambda: len(running_pods(kubectl, "app=nginx")) == 1 and len(running_pods(kubectl, "app=api")) == 1,
+             message="both tiers Running")
+    page = wait_for(lambda: (http_get("http://127.0.0.1:32767/") or "") if "class" in (
+        http_get("http://127.0.0.1:32767/") or "") else None, message="front end reaches the API by name")
+    assert "front end" in page
+
+    scaled = tmp_path / "scaled.yaml"
+    text = manifest.read_text()
+    scaled.write_text(text.replace("name: wsgi-app-container\n  labels: {app: api}\nspec:\n  replicas: 1",
+                                   "name: wsgi-app-container\n  labels: {app: api}\nspec:\n  replicas: 3"))
+    applied = kubectl("apply", "-f", str(scaled)).stdout
+    assert "deployment.apps/wsgi-app-container configured" in applied
+    wait_for(lambda: len(running_pods(kubectl, "app=api")) == 3, message="3 API pods")
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(scaled.read_text().replace("image: busybox:1.36\n        ports: [{containerPort: 80}]",
+                                                 "image: busybox:no-such-tag\n        ports: [{containerPort: 80}]"))
+    kubectl("apply", "-f", str(broken))
+
+    def pull_error():
+        pods = json.loads(kubectl("get", "pods", "-l", "app=nginx", "-o", "json").stdout)["items"]
+        reasons = {s.get("state", {}).get("waiting", {}).get("reason") for p in pods
+                   for s in p["status"].get("containerStatuses", [])}
+        return reasons & {"ErrImagePull", "ImagePullBackOff"}
+
+    wait_for(pull_error, message="ErrImagePull/ImagePullBackOff")
+    assert "class" in (http_get("http://127.0.0.1:32767/") or ""), "the old pod keeps serving"
+    history = kubectl("rollout", "history", "deployment", "custom-nginx").stdout
+    assert "1 " in history and "2 " in history
+    kubectl("rollout", "undo", "deployment", "custom-nginx", "--to-revision=1")
+    wait_for(lambda: not pull_error() and len(running_pods(kubectl, "app=nginx")) == 1, message="healthy again")
+
+    kubectl("delete", "-f", str(broken))
+    wait_for(lambda: not json.loads(kubectl("get", "pods", "-o", "json").stdout)["items"], message="all pods gone")
+
+
+def test_story_4_imperative(kubectl):
+    kubectl("create", "deployment", "pingpong", "--image=busybox", "--", "ping", "127.0.0.1")
+    wait_for(lambda: len(running_pods(kubectl, "app=pingpong")) == 1, message="pingpong Running")
+    wait_for(lambda: "bytes from 127.0.0.1" in kubectl("logs", "deploy/pingpong", "--tail", "20").stdout,
+             message="ping output in the logs")
+    assert "bytes from" in kubectl("logs", "-l", "app=pingpong").stdout
+    kubectl("scale", "deployments/pingpong", "--replicas", "3")
+    wait_for(lambda: len(running_pods(kubectl, "app=pingpong")) == 3, message="3 pingpong pods")
+    wide = kubectl("get", "pods", "-o", "wide").stdout
+    assert "IP" in wide.splitlines()[0] and "NODE" in wide.splitlines()[0]
+    pod_ip = kubectl("get", "pods", "-l", "app=pingpong", "-o", "jsonpath={.items[0].status.podIP}").stdout
+    assert pod_ip.count(".") == 3
+    kubectl("create", "deployment", "httpenv", "--image=echo:v1")
+    assert "exposed" in kubectl("expose", "deployment", "httpenv", "--port=8888").stdout
+    everything = kubectl("get", "all").stdout
+    for name in ("pod/pingpong", "service/httpenv", "deployment.apps/pingpong", "replicaset.apps/httpenv"):
+        assert name in everything, everything
+    kubectl("delete", "deploy/httpenv")
+    kubectl("delete", "deploy/pingpong", "svc/httpenv")
