@@ -9,10 +9,7 @@ Registered on the `orc` app by `cli/main.py`.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import signal
-import socket
 from typing import Annotated
 
 import typer
@@ -28,6 +25,9 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v")]
 
 def run_component(module_name: str, **options) -> None:
     """Run orchestrator.<module>.main.main(**options) until a signal arrives."""
+    import asyncio
+    import signal
+
     module = importlib.import_module(f"orchestrator.{module_name}.main")
 
     async def supervised() -> None:
@@ -48,6 +48,12 @@ def run_component(module_name: str, **options) -> None:
         asyncio.run(supervised())
 
 
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
 def register(app: typer.Typer) -> None:
     @app.command("scheduler", help="Bind pending pods to nodes (kube-scheduler's filter and score plugins).")
     def scheduler(
@@ -59,7 +65,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         setup_logging("scheduler", verbose)
         run_component("scheduler", kubeconfig=kubeconfig, server=server, leader_elect=leader_elect,
-                      identity=identity or f"{socket.gethostname()}_scheduler")
+                      identity=identity or f"{_hostname()}_scheduler")
 
     @app.command("controller-manager", help="Run the controllers (ReplicaSet, Deployment, Endpoints, GC, ...).")
     def controller_manager(
@@ -73,7 +79,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         setup_logging("controller-manager", verbose)
         run_component("controllers", kubeconfig=kubeconfig, server=server, leader_elect=leader_elect,
-                      identity=identity or f"{socket.gethostname()}_controller-manager",
+                      identity=identity or f"{_hostname()}_controller-manager",
                       node_monitor_grace_period=node_monitor_grace_period, pod_eviction_timeout=pod_eviction_timeout)
 
     @app.command("kubelet", help="The node agent: runs the pods bound to this node on the Docker engine.")

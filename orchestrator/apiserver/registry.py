@@ -76,7 +76,7 @@ def _core(kind, plural, singular, *, namespaced=True, **kwargs) -> ResourceInfo:
 RESOURCES: tuple[ResourceInfo, ...] = (
     _core("Namespace", "namespaces", "namespace", namespaced=False, short_names=("ns",), subresources=("status", "finalize")),
     _core("Pod", "pods", "pod", short_names=("po",), categories=("all",),
-          subresources=("status", "binding", "log", "exec", "portforward", "eviction"), return_deleted_object=True),
+          subresources=("status", "binding", "log", "exec", "portforward"), return_deleted_object=True),
     _core("Service", "services", "service", short_names=("svc",), categories=("all",),
           subresources=("status", "proxy"), return_deleted_object=True),
     _core("Endpoints", "endpoints", "endpoints", short_names=("ep",), create_on_update=True),

@@ -157,7 +157,7 @@ class RestHandler:
             if method != "POST":
                 raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource ({method})")
             return await self.bind(request, target)
-        if sub in ("exec", "portforward", "proxy", "eviction"):
+        if sub in ("exec", "portforward", "proxy"):
             raise errors.NotFound(f"{info.plural}/{sub} is not served by this apiserver yet")
         if target.name is None:
             if method == "GET":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import os
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,8 @@ def write_file_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # lazily: the CLI's start-up time matters
+
     descriptor, temporary_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(descriptor, mode)
@@ -115,6 +116,8 @@ class ClientConfig:
 def _load_client_certificate(context: ssl.SSLContext, *, cert_pem: bytes, key_pem: bytes) -> None:
     # ssl only loads certificate chains from files, so the PEMs pass through a private temporary
     # file that is gone as soon as they are loaded.
+    import tempfile  # lazily: the CLI's start-up time matters
+
     with tempfile.TemporaryDirectory(prefix="orc-client-cert-") as directory:
         cert_path = Path(directory) / "client.crt"
         key_path = Path(directory) / "client.key"
