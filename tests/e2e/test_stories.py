@@ -19,13 +19,10 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cluster.ports import free_port
+from tests.support import docker_available
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]
-
-
-def docker_available() -> bool:
-    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
 
 @pytest.fixture(scope="module")

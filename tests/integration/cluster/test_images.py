@@ -7,7 +7,6 @@ HTTP goes only to the containers these tests started.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,19 +26,9 @@ from orchestrator.cluster.images import (
     ensure_images,
     known_images,
 )
+from tests.support import requires_docker
 
-
-def _docker_available() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(not _docker_available(), reason="needs a running Docker engine (`docker info` failed)"),
-]
+pytestmark = requires_docker
 
 TEST_LABEL = "orc.test.images"
 RUN_ID = uuid.uuid4().hex[:12]

@@ -25,15 +25,9 @@ import yaml
 from orchestrator.cluster.ports import free_port
 from orchestrator.cluster.processes import ComponentProcess, SecureApiServer
 from orchestrator.kubelet.runtime import LABEL_CLUSTER, LABEL_POD_UID, LABEL_ROLE
+from tests.support import docker_available  # noqa: F401 - re-exported for the kubelet tests
 
 T = TypeVar("T")
-
-
-def docker_available() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 def wait_until(check: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.25, what: str = "") -> T:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -34,19 +33,9 @@ from orchestrator.kubelet.runtime import (
     ImagePullError,
     StartContainerError,
 )
+from tests.support import requires_docker
 
-
-def _docker_available() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(not _docker_available(), reason="needs a running Docker engine (`docker info` failed)"),
-]
+pytestmark = requires_docker
 
 NODE = "node-1"
 # A bounded wait, never a timing assertion: enough for a slow CI machine.

@@ -1,0 +1,23 @@
+"""Small helpers shared by test modules (import as `from tests.support import ...`)."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+
+import pytest
+
+
+@functools.cache
+def docker_available() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+# `pytestmark = requires_docker` in a module whose tests need a running Docker engine.
+requires_docker = [
+    pytest.mark.docker,
+    pytest.mark.skipif(not docker_available(), reason="needs a running Docker engine (`docker info` failed)"),
+]
