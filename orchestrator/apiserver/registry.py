@@ -91,10 +91,11 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  short_names=("rs",), categories=("all",), subresources=("status", "scale")),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, "coordination_v1",
                  create_on_update=True),
+    ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True, "discovery_v1"),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
-GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "coordination.k8s.io/v1")
+GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1")
 
 
 class Registry:

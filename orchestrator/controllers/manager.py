@@ -19,6 +19,7 @@ from typing import Any
 from orchestrator.controllers.base import Clock, Controller, SharedInformers
 from orchestrator.controllers.deployment import DeploymentController
 from orchestrator.controllers.endpoints import EndpointsController
+from orchestrator.controllers.endpointslice import EndpointSliceMirroringController
 from orchestrator.controllers.garbagecollector import GarbageCollector
 from orchestrator.controllers.namespace import NamespaceController
 from orchestrator.controllers.nodelifecycle import NodeLifecycleController
@@ -42,6 +43,7 @@ class ControllerManager:
             ReplicaSetController(client, informers, clock=self.clock),
             DeploymentController(client, informers, clock=self.clock),
             EndpointsController(client, informers),
+            EndpointSliceMirroringController(client, informers),
             NodeLifecycleController(client, informers, node_monitor_grace_period=self.node_monitor_grace_period,
                                     pod_eviction_timeout=self.pod_eviction_timeout, clock=self.clock),
             GarbageCollector(client, informers),

@@ -27,6 +27,7 @@ from orchestrator.client.resources import (
     CONFIGMAPS,
     DEPLOYMENTS,
     ENDPOINTS,
+    ENDPOINTSLICES,
     EVENTS,
     LEASES,
     NAMESPACES,
@@ -40,8 +41,8 @@ from orchestrator.controllers.base import Clock, Controller, SharedInformers, fo
 
 KUBERNETES_FINALIZER = "kubernetes"
 # Controllers first, so they stop making pods; events last, so deletions can still be reported.
-NAMESPACED_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS,
-                                              LEASES, EVENTS)
+NAMESPACED_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, PODS, SERVICES, ENDPOINTS, ENDPOINTSLICES,
+                                              CONFIGMAPS, SECRETS, LEASES, EVENTS)
 CONTENT_REMAINING_RETRY_SECONDS = 2.0
 
 # (type, reason, message) of each condition when all is well (namespaceConditionUpdater's okay values).
