@@ -1,102 +1,23 @@
 """The user stories of ../shared/scenarios/README.md, end to end, the way the README says to run them.
 
 One `orc up` cluster (etcd, apiserver, scheduler, controller-manager, kubelet, proxy as child
-processes, real Docker) for the module; every step is a real kubectl command; traffic goes only
+processes, real Docker; see conftest.py); every step is a real kubectl command; traffic goes only
 to 127.0.0.1 (node ports, the LoadBalancer address) and to pods this cluster started.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from orchestrator.cluster.ports import free_port
-from tests.support import docker_available
+from tests.e2e.helpers import http_get, running_pods, wait_for
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    if not docker_available():
-        pytest.skip("no Docker engine")
-    data_dir = tmp_path_factory.mktemp("orc-up")
-    log = open(data_dir / "up.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--data-dir", str(data_dir),
-                                "--port", str(free_port())], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                               start_new_session=True)
-    kubeconfig = data_dir / "kubeconfig"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError((data_dir / "up.log").read_text())
-            if kubeconfig.exists():
-                result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "nodes", "-o", "json"],
-                                        capture_output=True, text=True)
-                nodes = json.loads(result.stdout or "{}").get("items", []) if result.returncode == 0 else []
-                if nodes and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"]
-                                 if c["type"] == "Ready"):
-                    break
-            time.sleep(1)
-        else:
-            raise RuntimeError("the cluster did not become Ready:\n" + (data_dir / "up.log").read_text())
-        yield kubeconfig
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        subprocess.run([sys.executable, "-m", "cli.main", "down", "--data-dir", str(data_dir)], cwd=REPO,
-                       capture_output=True)
-        log.close()
-
-
-@pytest.fixture
-def kubectl(cluster):
-    def run(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run(["kubectl", "--kubeconfig", str(cluster), *args], capture_output=True, text=True,
-                                timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}{result.stdout}")
-        return result
-
-    run.kubeconfig = cluster
-    return run
-
-
-def wait_for(condition, *, timeout: float = 90, interval: float = 1.0, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting: {message}")
-
-
-def http_get(url: str, timeout: float = 3.0) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read().decode()
-    except OSError:
-        return None
-
-
-def running_pods(kubectl, selector: str) -> list[dict]:
-    pods = json.loads(kubectl("get", "pods", "-l", selector, "-o", "json").stdout)["items"]
-    return [p for p in pods if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-            and all(c.get("ready") for c in p["status"].get("containerStatuses", []))]
 
 
 def test_story_1_hello_node(kubectl):
@@ -120,9 +41,10 @@ def test_story_1_hello_node(kubectl):
         answer = http_get(f"http://{address}:8080/")
         if answer is None:
             failures += 1
-        status = json.loads(kubectl("get", "deploy", "hello-node", "-o", "json").stdout)["status"]
-        if status.get("updatedReplicas") == 5 and status.get("availableReplicas") == 5 and \
-                status.get("replicas") == 5:
+        deployment = json.loads(kubectl("get", "deploy", "hello-node", "-o", "json").stdout)
+        status = deployment["status"]
+        if status.get("observedGeneration") == deployment["metadata"]["generation"] and \
+                status.get("updatedReplicas") == status.get("availableReplicas") == status.get("replicas") == 5:
             break
         time.sleep(0.2)
     assert failures <= 1, f"{failures} requests failed during the rolling update"
