@@ -1,4 +1,4 @@
-"""The kubectl-like client verbs of `orc` (get, apply, create, delete, describe, logs, rollout, ...).
+"""The kubectl-like client verbs of `orc` (get, apply, create, delete, describe, logs, exec, ...).
 
 `register(app)` adds every verb to the `orc` typer app; cli/main.py calls it at start-up. Each
 verb group lives in its own module and imports only typer at module level: the HTTP client, YAML,
@@ -27,7 +27,8 @@ VERB_MODULES = (
     "wait",
     "info",
     "config",
-    "unsupported",
+    "execute",
+    "portforward",
 )
 
 

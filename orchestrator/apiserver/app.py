@@ -21,6 +21,7 @@ from pathlib import Path
 import orjson
 from fastapi import FastAPI, Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket, WebSocketState
 
 from orchestrator.api import errors
 from orchestrator.apiserver import discovery
@@ -85,7 +86,7 @@ class TokenAuthMiddleware:
         self.tokens = tokens
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in UNAUTHENTICATED_PATHS:
             return await self.app(scope, receive, send)
         from orchestrator.apiserver.auth import authenticate
 
@@ -98,9 +99,22 @@ class TokenAuthMiddleware:
         if user is None:
             body = errors.Unauthorized("Unauthorized").to_status()
             response = Response(orjson.dumps(body), status_code=401, media_type="application/json")
+            if scope["type"] == "websocket":
+                from starlette.websockets import WebSocket
+
+                return await deny_websocket(WebSocket(scope, receive, send), response)
             return await response(scope, receive, send)
         scope.setdefault("state", {})["user"] = user
         return await self.app(scope, receive, send)
+
+
+async def deny_websocket(websocket, response: Response) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer (a `Status` body) where the server can send one
+    (uvicorn's websocket.http.response extension), else with a policy-violation close (HTTP 403)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(response)
+    else:
+        await websocket.close(code=1008)
 
 
 def resolve_target(registry: Registry, group: str, version: str, segments: list[str]) -> Target:
@@ -349,6 +363,22 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         target = resolve_target(registry, params["group"], params["version"], params["path"].split("/"))
         return await state["handler"].handle(request, target)
 
+    async def pod_port_forward(websocket: WebSocket):
+        """`pods/portforward` as a WebSocket (`?ports=N`) relayed to the kubelet (orc port-forward)."""
+        params = websocket.path_params
+        try:
+            ports = websocket.query_params.getlist("ports") or websocket.query_params.getlist("port")
+            if len(ports) != 1 or not ports[0].isdigit() or not 0 < int(ports[0]) < 65536:
+                raise errors.BadRequest("exactly one port number is required (?ports=N)")
+            target = resolve_target(registry, "", "v1", ["namespaces", params["namespace"], "pods", params["name"]])
+            pod = await state["handler"].get_object(target)
+            await state["handler"].kubelet_proxy.port_forward(websocket, pod, int(ports[0]))
+        except errors.APIError as error:
+            if websocket.client_state == WebSocketState.CONNECTING:
+                await deny_websocket(websocket, json_response(error.to_status(), error.code, error.headers))
+
+    # A WebSocket route of its own: the plain routes below serve HTTP scopes only.
+    app.router.add_websocket_route("/api/v1/namespaces/{namespace}/pods/{name}/portforward", pod_port_forward)
     app.add_route("/api/v1/{path:path}", core, methods=methods)
     app.add_route("/apis/{group}/{version}/{path:path}", grouped, methods=methods)
 

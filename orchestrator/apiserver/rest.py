@@ -153,11 +153,13 @@ class RestHandler:
         params = request.query_params
         if sub == "log":
             return await self.pod_log(request, target)
+        if sub == "exec":
+            return await self.pod_exec(request, target)
         if sub in ("binding",) or info.kind == "Binding":
             if method != "POST":
                 raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource ({method})")
             return await self.bind(request, target)
-        if sub in ("exec", "portforward", "proxy"):
+        if sub in ("portforward", "proxy"):
             raise errors.NotFound(f"{info.plural}/{sub} is not served by this apiserver yet")
         if target.name is None:
             if method == "GET":
@@ -954,3 +956,9 @@ class RestHandler:
         if self.kubelet_proxy is None:
             raise errors.ServiceUnavailable("no kubelet connection configured")
         return await self.kubelet_proxy.logs(request, pod)
+
+    async def pod_exec(self, request: Request, target: Target) -> Response:
+        pod = await self.get_object(target)
+        if self.kubelet_proxy is None:
+            raise errors.ServiceUnavailable("no kubelet connection configured")
+        return await self.kubelet_proxy.exec(request, pod)

@@ -1,4 +1,4 @@
-"""The kubelet's own HTTP API: container logs for `kubectl logs` (through the apiserver) and /healthz.
+"""The kubelet's own HTTP API: container logs, exec and port-forward (through the apiserver) and /healthz.
 
 `GET /containerLogs/<namespace>/<pod>/<container>` with Kubernetes' PodLogOptions
 query (follow, tailLines, sinceSeconds, sinceTime, timestamps, previous, limitBytes)
@@ -7,6 +7,11 @@ instance is meant is decided from the pod's status, as the kubelet's
 validateContainerLogStatus does (`container_for_logs`, pure): the running one, else
 the terminated one, and with `previous` the last terminated one (lastState).
 
+`POST /exec/<namespace>/<pod>/<container>?command=..&command=..` runs a command in the running
+container (non-interactive) and answers its output (stdout+stderr) with the exit code in the
+`X-Orc-Exit-Code` header. `GET /portForward/<namespace>/<pod>?port=N` is a WebSocket: the kubelet
+connects to the pod's IP on port N and relays bytes (binary frames) both ways until either side closes.
+
 When `$ORC_KUBELET_TOKEN` is set, every request but /healthz must carry
 `Authorization: Bearer <that token>` (the apiserver sends it); others get 401.
 Started by orchestrator/kubelet/main.py.
@@ -14,6 +19,8 @@ Started by orchestrator/kubelet/main.py.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import math
@@ -30,6 +37,8 @@ from orchestrator.kubelet.runtime import ContainerNotFound, DockerRuntime, Docke
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "ORC_KUBELET_TOKEN"
+EXIT_CODE_HEADER = "X-Orc-Exit-Code"
+RELAY_CHUNK_BYTES = 64 * 1024
 
 
 class LogLookupError(Exception):
@@ -131,6 +140,8 @@ class KubeletServer:
         app = web.Application(middlewares=[self._authenticate])
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._container_logs)
+        app.router.add_post("/exec/{namespace}/{pod}/{container}", self._exec)
+        app.router.add_get("/portForward/{namespace}/{pod}", self._port_forward)
         return app
 
     async def start(self, *, addresses: list[str], port: int) -> None:
@@ -202,3 +213,93 @@ class KubeletServer:
             # The client went away, or the container did (removed while followed).
             log.debug("log stream of %s/%s/%s ended: %s", namespace, pod_name, container_name, error)
         return response
+
+    def _pod_and_status(self, namespace: str, pod_name: str) -> tuple[dict | None, dict[str, Any]]:
+        pod = self._pods.get(f"{namespace}/{pod_name}")
+        if pod is None:
+            return None, {}
+        return pod, self._statuses(pod["metadata"].get("uid", "")) or pod.get("status") or {}
+
+    async def _exec(self, request: web.Request) -> web.Response:
+        namespace = request.match_info["namespace"]
+        pod_name = request.match_info["pod"]
+        container_name = request.match_info["container"]
+        command = request.query.getall("command", [])
+        if not command:
+            return web.Response(status=400, text="you must specify at least one command for the container")
+        pod, status = self._pod_and_status(namespace, pod_name)
+        if pod is None:
+            return web.Response(status=404, text=f'pod "{pod_name}" not found')
+        container_status = next((s for s in status.get("containerStatuses") or [] if s.get("name") == container_name),
+                                None)
+        running = container_status is not None and (container_status.get("state") or {}).get("running") is not None
+        if not running or not container_status.get("containerID"):
+            return web.Response(status=400, text=f'container not found ("{container_name}")')
+        container_id = container_status["containerID"].split("://", 1)[-1]
+        try:
+            exit_code, output = await self._runtime.exec(container_id, command)
+        except ContainerNotFound:
+            return web.Response(status=404, text=f'container not found ("{container_name}")')
+        except DockerRuntimeError as error:
+            # Docker's answer for a missing executable, say: kubectl shows the runtime's message.
+            return web.Response(status=500, text=str(error))
+        log.info("exec in %s/%s/%s: %s -> %d", namespace, pod_name, container_name, command[0], exit_code)
+        return web.Response(body=output, headers={EXIT_CODE_HEADER: str(exit_code),
+                                                  "Content-Type": "application/octet-stream"})
+
+    async def _port_forward(self, request: web.Request) -> web.StreamResponse:
+        namespace = request.match_info["namespace"]
+        pod_name = request.match_info["pod"]
+        try:
+            port = int(request.query.get("port", ""))
+        except ValueError:
+            return web.Response(status=400, text="a port number is required (?port=N)")
+        if not 0 < port < 65536:
+            return web.Response(status=400, text=f"invalid port {port}")
+        pod, status = self._pod_and_status(namespace, pod_name)
+        if pod is None:
+            return web.Response(status=404, text=f'pod "{pod_name}" not found')
+        pod_ip = status.get("podIP")
+        if not pod_ip:
+            return web.Response(status=400, text=f'pod "{pod_name}" has no IP address yet')
+        try:
+            reader, writer = await asyncio.open_connection(pod_ip, port)
+        except OSError as error:
+            return web.Response(status=502, text=f"error forwarding port {port} to pod {pod_name}: {error}")
+        websocket = web.WebSocketResponse(max_msg_size=0)
+        await websocket.prepare(request)
+        log.info("port-forward to %s/%s port %d", namespace, pod_name, port)
+        await relay_websocket_and_socket(websocket, reader, writer)
+        return websocket
+
+
+async def relay_websocket_and_socket(websocket: web.WebSocketResponse, reader: asyncio.StreamReader,
+                                     writer: asyncio.StreamWriter) -> None:
+    """Pipe binary frames into the socket and the socket's bytes into binary frames; when either side
+    ends, close both (a WebSocket has no half-close to carry a TCP FIN one way)."""
+
+    async def socket_to_websocket() -> None:
+        while chunk := await reader.read(RELAY_CHUNK_BYTES):
+            await websocket.send_bytes(chunk)
+
+    async def websocket_to_socket() -> None:
+        async for message in websocket:
+            if message.type == web.WSMsgType.BINARY:
+                writer.write(message.data)
+                await writer.drain()
+            elif message.type in (web.WSMsgType.ERROR, web.WSMsgType.CLOSE):
+                break
+
+    tasks = [asyncio.create_task(socket_to_websocket()), asyncio.create_task(websocket_to_socket())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                await task
+        writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await writer.wait_closed()
+        await websocket.close()

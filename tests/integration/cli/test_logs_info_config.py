@@ -75,9 +75,3 @@ def test_config_changes_what_kubectl_then_reads(orc, kubectl_env, kubeconfig_cop
     missing = orc("config", "use-context", "nope", "--kubeconfig", kubeconfig_copy)
     assert missing.returncode == 1 and missing.stderr == 'error: no context exists with the name: "nope"\n'
 
-
-@pytest.mark.parametrize("verb", ["exec", "port-forward"])
-def test_streaming_verbs_say_they_are_not_supported(orc, verb):
-    result = orc(verb, "some-pod", "--", "sh")
-    assert result.returncode == 1
-    assert result.stderr.startswith(f"error: orc {verb} is not supported yet")

@@ -1,0 +1,186 @@
+"""`orc port-forward` and `orc exec` against a real one-machine cluster (`orc up`: etcd, apiserver,
+kubelet, real Docker), through the apiserver's pods/portforward WebSocket and pods/exec relays.
+
+Traffic goes only to 127.0.0.1 (the forwarded ports) and, from the kubelet, to this test's pods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cluster.ports import free_port
+from tests.e2e.helpers import http_get, wait_for
+from tests.support import requires_docker
+
+pytestmark = requires_docker
+REPOSITORY = Path(__file__).resolve().parents[3]
+ORC = [sys.executable, "-m", "cli.main"]
+
+
+@pytest.fixture(scope="module")
+def cluster_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """An `orc up` cluster, as tests/e2e/conftest.py starts one; yields the environment orc needs."""
+    data_dir = tmp_path_factory.mktemp("orc-up-forward")
+    log = open(data_dir / "up.log", "wb")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen([*ORC, "up", "--data-dir", str(data_dir), "--port", str(free_port())], stdout=log,
+                               stderr=subprocess.STDOUT, cwd=REPOSITORY, start_new_session=True)
+    kubeconfig = data_dir / "kubeconfig"
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "ORC_CACHE_DIR": str(data_dir / "cache")}
+    try:
+        def nodes_ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError((data_dir / "up.log").read_text())
+            if not kubeconfig.exists():
+                return False
+            result = subprocess.run(["kubectl", "get", "nodes", "-o", "json"], capture_output=True, text=True,
+                                    env=env)
+            nodes = json.loads(result.stdout or "{}").get("items", []) if result.returncode == 0 else []
+            return bool(nodes) and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"]
+                                       if c["type"] == "Ready")
+
+        wait_for(nodes_ready, timeout=90, message="the cluster's node Ready")
+        yield env
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        subprocess.run([*ORC, "down", "--data-dir", str(data_dir)], cwd=REPOSITORY, capture_output=True)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def orc(cluster_env) -> Callable[..., subprocess.CompletedProcess]:
+    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([*ORC, *args], capture_output=True, text=True, env=cluster_env, cwd=REPOSITORY,
+                              timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def echo_pod(orc, cluster_env) -> str:
+    """A Running echo:v1 pod `forward-echo` (HTTP on 8080) behind Service `forward-echo` (port 80 -> http)."""
+    manifest = """
+apiVersion: v1
+kind: Pod
+metadata: {name: forward-echo, labels: {app: forward-echo}}
+spec:
+  containers:
+  - name: echo
+    image: echo:v1
+    ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: forward-echo}
+spec:
+  selector: {app: forward-echo}
+  ports: [{name: web, port: 80, targetPort: http}]
+"""
+    created = subprocess.run([*ORC, "apply", "-f", "-"], input=manifest, capture_output=True, text=True,
+                             env=cluster_env, cwd=REPOSITORY)
+    assert created.returncode == 0, created.stderr
+
+    def running() -> bool:
+        pod = json.loads(orc("get", "pod", "forward-echo", "-o", "json").stdout or "{}")
+        return (pod.get("status") or {}).get("phase") == "Running"
+
+    wait_for(running, timeout=90, message="forward-echo Running")
+    return "forward-echo"
+
+
+def start_forward(cluster_env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]:
+    """Start `orc port-forward ARGS` and return it with its first `Forwarding from` line."""
+    process = subprocess.Popen([*ORC, "port-forward", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=cluster_env, cwd=REPOSITORY)
+    line = process.stdout.readline()
+    if not line:
+        process.wait(10)
+        raise AssertionError(f"orc port-forward {' '.join(args)} failed: {process.stderr.read()}")
+    return process, line.strip()
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return -9
+
+
+@pytest.mark.parametrize("target, remote", [
+    pytest.param("pod/forward-echo", "8080", id="pod"),
+    pytest.param("forward-echo", "http", id="bare-pod-name-named-port"),
+    pytest.param("svc/forward-echo", "80", id="service-port-to-named-target-port"),
+])
+def test_port_forward_reaches_the_pod(cluster_env, echo_pod, target, remote):
+    local_port = free_port()
+    process, first_line = start_forward(cluster_env, target, f"{local_port}:{remote}")
+    try:
+        assert first_line == f"Forwarding from 127.0.0.1:{local_port} -> 8080"
+        answers = [json.loads(wait_for(lambda: http_get(f"http://127.0.0.1:{local_port}/"), timeout=30,
+                                       message="an answer through the forward")) for _ in range(3)]
+        assert {answer["host"] for answer in answers} == {echo_pod}
+    finally:
+        assert stop(process) == 0
+
+
+def test_port_forward_refuses_an_unknown_service_port(orc, echo_pod):
+    result = orc("port-forward", "svc/forward-echo", "9999")
+    assert result.returncode == 1
+    assert result.stderr == "error: Service forward-echo does not have a service port 9999\n"
+
+
+def test_exec_prints_the_output(orc, echo_pod):
+    result = orc("exec", echo_pod, "--", "hostname")
+    assert (result.returncode, result.stdout) == (0, f"{echo_pod}\n"), result.stderr
+
+
+def test_exec_exits_with_the_commands_code(orc, echo_pod):
+    result = orc("exec", echo_pod, "-c", "echo", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert result.returncode == 3
+    assert sorted(result.stdout.splitlines()) == ["err", "out"]
+    assert result.stderr == "command terminated with exit code 3\n"
+
+
+def test_interactive_exec_is_refused_plainly(orc, echo_pod):
+    result = orc("exec", "-it", echo_pod, "--", "sh")
+    assert result.returncode == 1
+    assert "interactive exec is not supported yet" in result.stderr
+
+
+def test_port_forward_websocket_needs_the_token(cluster_env, echo_pod):
+    """The WebSocket route is authenticated like every other route: a wrong token is refused at the handshake."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from orchestrator.client.config import load_client_config
+
+    config = load_client_config(kubeconfig=cluster_env["KUBECONFIG"], server=None, context=None, token=None)
+    url = config.server.replace("https://", "wss://") + f"/api/v1/namespaces/default/pods/{echo_pod}/portforward" \
+        "?ports=8080"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, ssl=config.ssl_context(), additional_headers={"Authorization": "Bearer wrong"}, open_timeout=10)
+    assert refused.value.response.status_code == 401
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(("exec", "no-such-pod", "--", "sh"), id="exec"),
+    pytest.param(("port-forward", "pod/no-such-pod", "8080"), id="port-forward"),
+])
+def test_a_missing_pod_reads_like_kubectl(orc, cluster_env, args):
+    ours = orc(*args)
+    theirs = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=cluster_env, timeout=60)
+    assert (ours.returncode, ours.stderr) == (theirs.returncode, theirs.stderr)
