@@ -80,7 +80,7 @@ def _register_optional_commands() -> None:
     """Component and client commands contributed by other packages, when present."""
     import importlib
 
-    for module_name in ("cli.components", "cli.client"):
+    for module_name in ("cli.components", "cli.client", "cli.cluster_commands"):
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:

@@ -38,11 +38,17 @@ def prefix_end(prefix: bytes) -> bytes:
 
 
 def _target(endpoints: list[str]) -> str:
+    """A gRPC target: one endpoint as is; several as an `ipv4:` list, which takes addresses only,
+    so host names are resolved here (once, at start, as etcd's own clients do for static lists)."""
+    import socket
+
     hosts = []
     for endpoint in endpoints:
         parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-        hosts.append(f"{parsed.hostname}:{parsed.port or 2379}")
-    return hosts[0] if len(hosts) == 1 else "ipv4:" + ",".join(hosts)
+        hosts.append((parsed.hostname, parsed.port or 2379))
+    if len(hosts) == 1:
+        return f"{hosts[0][0]}:{hosts[0][1]}"
+    return "ipv4:" + ",".join(f"{socket.gethostbyname(host)}:{port}" for host, port in hosts)
 
 
 def translate_grpc_error(error: grpc.aio.AioRpcError) -> errors.APIError:
