@@ -97,7 +97,8 @@ def test_story_2_classifier(kubectl, tmp_path):
     wait_for(lambda: not pull_error() and len(running_pods(kubectl, "app=nginx")) == 1, message="healthy again")
 
     kubectl("delete", "-f", str(broken))
-    wait_for(lambda: not json.loads(kubectl("get", "pods", "-o", "json").stdout)["items"], message="all pods gone")
+    wait_for(lambda: not json.loads(kubectl("get", "pods", "-l", "app in (nginx, api)", "-o", "json").stdout)["items"],
+             message="all the story's pods gone")
 
 
 def test_story_4_imperative(kubectl):
