@@ -153,7 +153,7 @@ async def test_a_restarted_proxy_rebuilds_from_the_api(api, running, echo_networ
     old_dns_port = running.proxier.dns.port
     await running.stop()
     # Stopped: the kernel keeps routing, as with kube-proxy.
-    assert set(await asyncio.to_thread(fetch_from_host, f"http://{WEB_IP}/", 12)) == set(ips)
+    assert set(await asyncio.to_thread(fetch_from_host, f"http://{WEB_IP}/", 60)) == set(ips)
     # The Endpoints change while no proxy runs; the new one learns it from the API alone.
     endpoints = copy.deepcopy(api.objects[("endpoints", "default/web")])
     endpoints["subsets"][0]["addresses"] = [{"ip": ips["echo-0"]}]
