@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 import uuid
 
 import pytest
+
+from tests.support import mask_ages
 
 POD = """\
 apiVersion: v1
@@ -22,10 +23,6 @@ spec:
     command: [sleep, "3600"]
     ports: [{{containerPort: 8080}}]
 """
-
-
-def mask_ages(text: str) -> str:
-    return re.sub(r" +", " ", re.sub(r"\b\d+[smhd](\d+[smh])?\b", "<age>", text))
 
 
 @pytest.fixture(scope="module")
