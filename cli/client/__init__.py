@@ -35,10 +35,10 @@ VERB_MODULES = (
 def register(app: typer.Typer) -> None:
     import sys
 
-    from cli.client.options import normalize_boolean_flags
+    from cli.client.argv import hoist_global_flags, normalize_boolean_flags
 
-    # kubectl habits such as `--wait=false` must parse; click only knows `--no-wait`.
-    sys.argv[1:] = normalize_boolean_flags(sys.argv[1:])
+    # kubectl habits such as `--wait=false` and `orc -n ns get pods` must parse as kubectl parses them.
+    sys.argv[1:] = normalize_boolean_flags(hoist_global_flags(sys.argv[1:]))
     for module_name in VERB_MODULES:
         try:
             module = importlib.import_module(f"cli.client.{module_name}")

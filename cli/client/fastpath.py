@@ -103,7 +103,9 @@ def try_get(argv: list[str]) -> int | None:
 
 
 def main() -> None:
-    code = try_get(sys.argv[1:])
+    from cli.client.argv import hoist_global_flags
+
+    code = try_get(hoist_global_flags(sys.argv[1:]))
     if code is not None:
         sys.stdout.flush()
         raise SystemExit(code)

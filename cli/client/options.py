@@ -119,34 +119,3 @@ def parse_dry_run(value: str) -> str | None:
     if value == "true":
         raise CliError('--dry-run=true is no longer supported; use --dry-run=client or --dry-run=server')
     raise CliError(f'Invalid dry-run value ({value}). Must be "none", "server", or "client".')
-
-
-# Boolean flags kubectl users pass as `--flag=false` (pflag accepts it, click does not); the ones that
-# default to true have a `--no-` form to turn them off.
-_FLAGS_DEFAULT_TRUE = {"--wait": "--no-wait"}
-_FLAGS_DEFAULT_FALSE = {
-    "--overwrite", "--all", "--all-namespaces", "--recursive", "--show-labels", "--no-headers", "--show-kind",
-    "--ignore-not-found", "--watch", "--watch-only", "--follow", "--previous", "--timestamps", "--now", "--force",
-    "--save-config", "--ignore-daemonsets", "--delete-emptydir-data", "--disable-eviction", "--local",
-    "--all-containers", "--prefix", "--record",
-}
-
-
-def normalize_boolean_flags(argv: list[str]) -> list[str]:
-    """`--wait=false` -> `--no-wait`, `--overwrite=true` -> `--overwrite`, `--force=false` -> (nothing)."""
-    normalized = []
-    for index, argument in enumerate(argv):
-        if argument == "--":  # what follows is a command to run, not flags
-            normalized.extend(argv[index:])
-            break
-        flag, equals, value = argument.partition("=")
-        if equals and value.lower() in ("true", "false") and (flag in _FLAGS_DEFAULT_TRUE
-                                                             or flag in _FLAGS_DEFAULT_FALSE):
-            enabled = value.lower() == "true"
-            if flag in _FLAGS_DEFAULT_TRUE:
-                normalized.append(flag if enabled else _FLAGS_DEFAULT_TRUE[flag])
-            elif enabled:
-                normalized.append(flag)
-            continue
-        normalized.append(argument)
-    return normalized

@@ -126,6 +126,18 @@ def test_the_typer_path_and_the_fast_path_agree(orc, cli_env, world):
         assert mask_ages(fast.stdout) == mask_ages(typer_path.stdout)
 
 
+def test_global_flags_may_come_before_the_verb_as_with_kubectl(same_output, orc, cli_env, world):
+    import subprocess
+    import sys
+
+    same_output("-n", world, "get", "pods", "-o", "wide")
+    same_output("--namespace", world, "describe", "deployment", "web")
+    fast = subprocess.run([sys.executable, "-m", "cli.client.fastpath", "-n", world, "get", "pods"],
+                          capture_output=True, text=True, env=cli_env)
+    assert fast.returncode == 0, fast.stderr
+    assert mask_ages(fast.stdout) == mask_ages(orc("get", "pods", "-n", world).stdout)
+
+
 def test_get_watch_prints_a_row_per_change(orc, cli_env, kubectl, world):
     import subprocess
     import sys

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from cli.client.argv import hoist_global_flags, normalize_boolean_flags
 from cli.client.create import collect_data, container_name_for, deployment_for
 from cli.client.errors import CliError
 from cli.client.expose import service_for
 from cli.client.fastpath import parse_get
 from cli.client.modify import image_patch, split_changes
-from cli.client.options import normalize_boolean_flags
 from cli.client.resources import ApiResource
 from cli.client.wait import Condition, condition_met, parse_for
 
@@ -114,6 +114,21 @@ def test_condition_met(condition, met):
 ])
 def test_boolean_flags(argv, expected):
     assert normalize_boolean_flags(argv) == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    pytest.param(["-n", "ns", "get", "pods"], ["get", "-n", "ns", "pods"], id="namespace"),
+    pytest.param(["--kubeconfig=k", "-nns", "create", "deployment", "x"],
+                 ["create", "--kubeconfig=k", "-nns", "deployment", "x"], id="inline-values"),
+    pytest.param(["--context", "c", "-s", "https://h", "version"], ["version", "--context", "c", "-s", "https://h"],
+                 id="several"),
+    pytest.param(["get", "-n", "ns", "pods"], ["get", "-n", "ns", "pods"], id="already-after"),
+    pytest.param(["-n"], ["-n"], id="missing-value"),
+    pytest.param(["-n", "ns"], ["-n", "ns"], id="no-verb"),
+    pytest.param(["--help"], ["--help"], id="help"),
+])
+def test_global_flags_before_the_verb_move_after_it(argv, expected):
+    assert hoist_global_flags(argv) == expected
 
 
 def test_fast_path_parses_common_get_lines_and_leaves_the_rest():
