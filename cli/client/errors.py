@@ -163,7 +163,10 @@ def handle_errors() -> Iterator[None]:
         yield
     except (CliError, ServerError, ConnectionFailed, ErrorList) as error:
         sys.stdout.flush()
-        sys.stderr.write(render_error(error) + "\n")
+        from cli.client import colour
+
+        message = render_error(error)
+        sys.stderr.write((colour.colour_error(message) if colour.enabled(sys.stderr) else message) + "\n")
         raise SystemExit(exit_code_of(error)) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None

@@ -242,6 +242,7 @@ class TablePrinter:
         self._separator_pending = False
         self._printed_headers = False
         self._last_columns: list[dict] = []
+        self._colour = None  # decided on the first flush: plain unless the output is a terminal
 
     def start_kind(self) -> None:
         """A new kind follows: its own headers, fresh widths, a blank line before it if anything was printed."""
@@ -315,5 +316,9 @@ class TablePrinter:
     def flush(self) -> None:
         text = self.writer.flush()
         if text:
-            self.out.write(text)
+            if self._colour is None:
+                from cli.client import colour
+
+                self._colour = colour.colour_table if colour.enabled(self.out) else (lambda aligned: aligned)
+            self.out.write(self._colour(text))
             self.out.flush()
