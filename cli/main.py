@@ -31,6 +31,16 @@ def root() -> None:
     """A small container orchestrator that speaks the Kubernetes API."""
 
 
+@app.command(help="Print the shell completion script: `source <(orc completion bash)` (bash, zsh, fish).")
+def completion(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")]) -> None:
+    from typer._completion_shared import get_completion_script
+
+    if shell not in ("bash", "zsh", "fish"):
+        typer.echo(f'error: Unsupported shell type "{shell}".', err=True)
+        raise typer.Exit(1)
+    typer.echo(get_completion_script(prog_name="orc", complete_var="_ORC_COMPLETE", shell=shell))
+
+
 def setup_logging(component: str, verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
