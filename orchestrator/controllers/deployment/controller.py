@@ -4,7 +4,7 @@
 claims the ReplicaSets its selector matches (adopting orphans, releasing strays),
 asks `sync.plan_deployment` what to do, and carries the plan out in Kubernetes'
 order: create the new ReplicaSet, update (scale) ReplicaSets, delete old revisions,
-write the status, then the revision annotation. Every write carries the cached
+write the status with the revision annotation (through `/status`). Every write carries the cached
 resourceVersion, so a stale cache ends in 409 and a retry instead of a wrong write.
 
 Events: ScalingReplicaSet, ReplicaSetCreateError, SelectingAll.
@@ -177,13 +177,14 @@ class DeploymentController(Controller):
                 pass
             self.log.info("deployment %s: deleted old replica set %s (revision history limit)", key,
                           rs["metadata"]["name"])
-        if plan.status is not None:
-            await self._write_status(deployment, plan.status)
-        if plan.revision is not None:
-            await self.client.patch(DEPLOYMENTS, deployment["metadata"]["name"],
-                                    {"metadata": {"annotations": {REVISION_ANNOTATION: plan.revision}}},
-                                    namespace=deployment["metadata"].get("namespace"), patch_type="merge")
-            self.log.info("deployment %s: revision %s", key, plan.revision)
+        if plan.status is not None or plan.revision is not None:
+            # The revision annotation goes through `/status` as Kubernetes' controller does: on the main
+            # resource an annotation change is a new generation, and `kubectl apply` of an unchanged
+            # manifest would then see generation 2 on a deployment nobody edited.
+            status = plan.status if plan.status is not None else deployment.get("status") or {}
+            await self._write_status(deployment, status, revision=plan.revision)
+            if plan.revision is not None:
+                self.log.info("deployment %s: revision %s", key, plan.revision)
         if plan.requeue_after is not None:
             self.queue.add_after(key, plan.requeue_after)
 
@@ -235,9 +236,15 @@ class DeploymentController(Controller):
         await self._write_status(deployment, status)
         self.log.info("deployment %s: hash collision, collisionCount is now %d", key, status["collisionCount"])
 
-    async def _write_status(self, deployment: dict, status: dict) -> None:
-        updated = copy.deepcopy(deployment)
-        updated["status"] = status
+    async def _write_status(self, deployment: dict, status: dict, *, revision: str | None = None) -> None:
+        def with_status(current: dict) -> dict:
+            updated = {**current, "status": status}
+            if revision is not None:
+                metadata = updated["metadata"] = copy.deepcopy(current["metadata"])
+                metadata.setdefault("annotations", {})[REVISION_ANNOTATION] = revision
+            return updated
+
+        updated = with_status(copy.deepcopy(deployment))
         try:
             await self.client.update(DEPLOYMENTS, updated, subresource="status")
         except NotFound:
@@ -250,7 +257,7 @@ class DeploymentController(Controller):
             if (fresh["metadata"].get("uid"), fresh["metadata"].get("generation")) != (
                     metadata.get("uid"), metadata.get("generation")):
                 raise
-            await self.client.update(DEPLOYMENTS, {**fresh, "status": status}, subresource="status")
+            await self.client.update(DEPLOYMENTS, with_status(fresh), subresource="status")
         self.log.info("deployment %s: status replicas=%d updated=%d ready=%d available=%d", key_of(deployment),
                       status.get("replicas", 0), status.get("updatedReplicas", 0), status.get("readyReplicas", 0),
                       status.get("availableReplicas", 0))
