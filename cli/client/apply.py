@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cli.client.connection import Connection
     from cli.client.manifests import Manifest
     from cli.client.printers import OutputFormat
+    from cli.client.prune import AppliedKey
     from cli.client.resources import ApiResource
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
@@ -281,28 +282,39 @@ def apply(
     timeout: Annotated[str, typer.Option("--timeout", help="How long --wait waits (e.g. 5m); 0 means forever.")] = "0s",
     server_side: Annotated[bool, typer.Option("--server-side", help="Not supported: orc applies client-side.",
                                               hidden=True)] = False,
-    prune: Annotated[bool, typer.Option("--prune", help="Not supported yet.", hidden=True)] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Delete objects applied before (with the "
+                                        "last-applied annotation) that the files no longer declare; needs -l or "
+                                        "--all.")] = False,
+    select_all: Annotated[bool, typer.Option("--all", help="With --prune: consider every applied object of the "
+                                             "namespaces, not only those matching -l.")] = False,
 ) -> None:
     from cli.client.errors import CliError
     from cli.client.manifests import require_filenames
     from cli.client.options import parse_dry_run
     from cli.client.printers import parse_output
+    from cli.client.prune import applied_key
 
     if server_side:
         raise CliError("--server-side apply is not supported by orc yet; use client-side apply (the default)")
-    if prune:
-        raise CliError("--prune is not supported by orc yet")
+    if prune and not selector and not select_all:
+        raise CliError("all resources selected for prune without explicitly passing --all. To prune all resources, "
+                       "pass the --all flag. If you did not mean to prune all resources, specify a label selector")
     filenames = require_filenames(filename, verb="apply")
     dry_run_mode = parse_dry_run(dry_run)
     output_format = parse_output(output, allowed=("json", "yaml", "name")) if output else None
     errors: list[Exception] = []
     deployments: list[Target] = []
     applied_any = False
+    applied: set[AppliedKey] = set()
+    namespaces: set[str] = set()
     for target in iter_targets(connection, filenames, recursive=recursive, selector=selector):
         if isinstance(target, Exception):
             errors.append(target)
             continue
         applied_any = True
+        applied.add(applied_key(target.resource, target.namespace, target.name))
+        if target.resource.namespaced and target.namespace:
+            namespaces.add(target.namespace)
         try:
             apply_target(connection, target, dry_run=dry_run_mode, field_manager=field_manager, output=output_format)
         except Exception as error:  # noqa: BLE001 - one document's failure must not stop the others
@@ -314,6 +326,11 @@ def apply(
             deployments.append(target)
     if not applied_any and not errors:
         raise CliError("no objects passed to apply")
+    if prune and not errors:  # as kubectl: nothing is pruned when an object could not be applied
+        from cli.client.prune import prune as prune_objects
+
+        prune_objects(connection, applied=applied, namespaces=namespaces or {connection.namespace},
+                      selector=selector, dry_run=dry_run_mode)
     if wait and not dry_run_mode and not errors:
         _wait_for_rollouts(connection, deployments, timeout=timeout)
     finish(errors)

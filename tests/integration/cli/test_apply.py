@@ -155,3 +155,32 @@ def test_namespace_mismatch_is_refused(both, namespace, tmp_path):
     ours, theirs = both("apply", "-f", str(manifest), "-n", namespace)
     assert ours.returncode == theirs.returncode == 1
     assert ours.stderr == theirs.stderr
+
+
+def test_prune_deletes_what_the_files_no_longer_declare(orc, kubectl, namespace, tmp_path):
+    def config_map(name: str, labels: dict[str, str]) -> str:
+        return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels},
+                           "data": {"k": name}})
+
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "a.json").write_text(config_map("a", {"app": "p"}))
+    (folder / "b.json").write_text(config_map("b", {"app": "p"}))
+    (folder / "other.json").write_text(config_map("other", {"app": "q"}))
+    orc("apply", "-f", str(folder), "-n", namespace, check=True)
+    # Made without apply (no last-applied annotation): never pruned.
+    kubectl("create", "configmap", "made", "-n", namespace)
+    kubectl("label", "configmap", "made", "app=p", "-n", namespace)
+
+    refused = orc("apply", "--prune", "-f", str(folder), "-n", namespace)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: all resources selected for prune without explicitly passing --all")
+
+    (folder / "b.json").unlink()
+    (folder / "other.json").unlink()
+    dry = orc("apply", "--prune", "-l", "app=p", "-f", str(folder), "-n", namespace, "--dry-run=server", check=True)
+    assert dry.stdout == "configmap/a unchanged (server dry run)\nconfigmap/b pruned (server dry run)\n"
+    pruned = orc("apply", "--prune", "-l", "app=p", "-f", str(folder), "-n", namespace, check=True)
+    assert pruned.stdout == "configmap/a unchanged\nconfigmap/b pruned\n"
+    names = kubectl("get", "configmaps", "-n", namespace, "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
+    assert {"a", "made", "other"} <= set(names) and "b" not in names
