@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from cli.client.connection import Connection
 
 RELAY_CHUNK_BYTES = 64 * 1024
-WEBSOCKET_OPEN_TIMEOUT_SECONDS = 30
 
 
 def register(app: typer.Typer) -> None:
@@ -142,40 +141,21 @@ def _pod_and_service(connection: Connection, target: str, namespace: str) -> tup
 
 
 def websocket_url(connection: Connection, *, namespace: str, pod_name: str, port: int) -> str:
-    client = connection.client
-    scheme = "wss" if client.scheme == "https" else "ws"
-    return f"{scheme}://{client.host}{client.base_path}/api/v1/namespaces/{namespace}/pods/{pod_name}/portforward" \
-           f"?ports={port}"
+    from cli.client.streams import websocket_url as url_on_server
 
-
-def _failure_message(error: Exception) -> str:
-    """The apiserver's `Status` message of a refused handshake, else the error itself."""
-    import json
-
-    response = getattr(error, "response", None)
-    body = getattr(response, "body", None)
-    if body:
-        try:
-            return json.loads(body).get("message") or body.decode(errors="replace")
-        except (ValueError, AttributeError):
-            return body.decode(errors="replace")
-    return str(error)
+    return url_on_server(connection, f"/api/v1/namespaces/{namespace}/pods/{pod_name}/portforward?ports={port}")
 
 
 def forward_connection(local: socket.socket, *, url: str, connection: Connection, remote_port: int) -> None:
     """Relay one accepted local connection through a WebSocket until either side closes."""
     from websockets.exceptions import ConnectionClosed, WebSocketException
-    from websockets.sync.client import connect
 
-    headers = {}
-    if connection.config.token:
-        headers["Authorization"] = f"Bearer {connection.config.token}"
+    from cli.client.streams import open_websocket, refusal_message
+
     try:
-        websocket = connect(url, ssl=connection.config.ssl_context() if url.startswith("wss") else None,
-                            additional_headers=headers, max_size=None, open_timeout=WEBSOCKET_OPEN_TIMEOUT_SECONDS,
-                            compression=None)
+        websocket = open_websocket(connection, url)
     except (OSError, WebSocketException, TimeoutError) as error:
-        sys.stderr.write(f"E0000 error forwarding port {remote_port}: {_failure_message(error)}\n")
+        sys.stderr.write(f"E0000 error forwarding port {remote_port}: {refusal_message(error)}\n")
         local.close()
         return
 

@@ -364,9 +364,18 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         return await state["handler"].handle(request, target)
 
     async def pod_port_forward(websocket: WebSocket):
-        """`pods/portforward` as a WebSocket (`?ports=N`) relayed to the kubelet (orc port-forward)."""
+        """`pods/portforward` as a WebSocket relayed to the kubelet: kubectl's SPDY tunnel (subprotocol
+        `SPDY/3.1+portforward.k8s.io`, portforward.py), else one connection per WebSocket (`?ports=N`,
+        orc port-forward)."""
+        from orchestrator.apiserver.portforward import TUNNEL_SUBPROTOCOL, serve_tunnel
+
         params = websocket.path_params
         try:
+            if TUNNEL_SUBPROTOCOL in websocket.scope.get("subprotocols", ()):
+                target = resolve_target(registry, "", "v1", ["namespaces", params["namespace"], "pods", params["name"]])
+                pod = await state["handler"].get_object(target)
+                await serve_tunnel(websocket, pod, state["handler"].kubelet_proxy)
+                return
             ports = websocket.query_params.getlist("ports") or websocket.query_params.getlist("port")
             if len(ports) != 1 or not ports[0].isdigit() or not 0 < int(ports[0]) < 65536:
                 raise errors.BadRequest("exactly one port number is required (?ports=N)")
@@ -377,8 +386,29 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
             if websocket.client_state == WebSocketState.CONNECTING:
                 await deny_websocket(websocket, json_response(error.to_status(), error.code, error.headers))
 
-    # A WebSocket route of its own: the plain routes below serve HTTP scopes only.
-    app.router.add_websocket_route("/api/v1/namespaces/{namespace}/pods/{name}/portforward", pod_port_forward)
+    async def pod_exec(websocket: WebSocket):
+        """`pods/exec` as a WebSocket (remote-command v5/v4: kubectl exec, orc exec) relayed to the kubelet."""
+        params = websocket.path_params
+        target = resolve_target(registry, "", "v1", ["namespaces", params["namespace"], "pods", params["name"]])
+        pod = await state["handler"].get_object(target)
+        await state["handler"].kubelet_proxy.exec(websocket, pod)
+
+    pod_streams = {"exec": pod_exec, "portforward": pod_port_forward}
+
+    async def pod_websocket(websocket: WebSocket):
+        """The WebSocket subresources of a pod; one refused before the handshake gets its `Status` as the
+        HTTP answer (kubectl shows it, and for exec falls back to SPDY, which gets the same answer)."""
+        try:
+            serve = pod_streams.get(websocket.path_params["subresource"])
+            if serve is None:
+                raise errors.NotFound("the server could not find the requested resource")
+            await serve(websocket)
+        except errors.APIError as error:
+            if websocket.client_state == WebSocketState.CONNECTING:
+                await deny_websocket(websocket, json_response(error.to_status(), error.code, error.headers))
+
+    # WebSocket routes of their own: the plain routes below serve HTTP scopes only.
+    app.router.add_websocket_route("/api/v1/namespaces/{namespace}/pods/{name}/{subresource}", pod_websocket)
     app.add_route("/api/v1/{path:path}", core, methods=methods)
     app.add_route("/apis/{group}/{version}/{path:path}", grouped, methods=methods)
 
@@ -403,6 +433,8 @@ def serve(settings: Settings) -> None:
 
     import uvicorn
 
+    from orchestrator.apiserver.websocket_protocol import KubernetesWebSocketProtocol
+
     options = dict(
         host=settings.bind,
         port=settings.port,
@@ -413,6 +445,8 @@ def serve(settings: Settings) -> None:
         ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
         ssl_keyfile=str(settings.tls_private_key_file) if settings.tls_private_key_file else None,
         timeout_graceful_shutdown=2,
+        # Accepts kubectl's `SPDY/3.1+portforward.k8s.io` subprotocol, which uvicorn's default refuses.
+        ws=KubernetesWebSocketProtocol,
     )
     if settings.workers > 1:
         os.environ[SETTINGS_ENV] = settings.to_env()

@@ -2,26 +2,31 @@
 
 The apiserver finds the kubelet from the Node object (`status.addresses` InternalIP
 and `status.daemonEndpoints.kubeletEndpoint.Port`) and relays the kubelet's answer
-as it arrives, so `kubectl logs -f` follows the container. `exec` is non-interactive
-(`orc exec`): the output comes back as the body, the exit code in `X-Orc-Exit-Code`.
-`portforward` is a WebSocket of binary frames relayed to the kubelet's own WebSocket.
+as it arrives, so `kubectl logs -f` follows the container. `exec` is a WebSocket speaking
+Kubernetes' remote-command protocol (orchestrator/api/remotecommand.py, `kubectl exec` and
+`orc exec`), checked here against the pod and relayed frame for frame to the kubelet's.
+`portforward` is a WebSocket of binary frames relayed to the kubelet's own WebSocket, either
+one per connection (`orc port-forward`) or one per SPDY stream pair of kubectl's tunnel (portforward.py).
 
-Used by `rest.py` (log, exec) and by `app.py` (the portforward WebSocket route).
+Used by `rest.py` (log, exec without upgrade), by `app.py` (the exec and portforward WebSocket routes)
+and by portforward.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 
 import aiohttp
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from orchestrator.api import errors
+from orchestrator.api import errors, remotecommand
 
-EXIT_CODE_HEADER = "X-Orc-Exit-Code"
+PORT_FORWARD_ERROR_HEADER = "X-Orc-Port-Forward-Error"
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 LOG_PARAMS = ("container", "follow", "previous", "sinceSeconds", "sinceTime", "timestamps", "tailLines", "limitBytes")
 
 
@@ -54,58 +59,89 @@ class KubeletProxy:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    async def exec(self, request: Request, pod: dict) -> Response:
-        """Run `?command=..&command=..` in `?container=` (default: the only one) and answer its output."""
+    async def exec_url(self, request: Request | WebSocket, pod: dict) -> tuple[str, remotecommand.ExecOptions]:
+        """Check an exec request against the pod, as kube-apiserver and the kubelet do (the command,
+        the streams, the container, a bound and running container), and give the kubelet's URL with
+        the options to send there. Raises APIError (a `Status` for the client)."""
         meta, spec = pod["metadata"], pod.get("spec") or {}
-        if request.method not in ("GET", "POST"):
-            raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource "
-                                          f"({request.method})")
-        command = request.query_params.getlist("command")
-        if not command:
-            raise errors.BadRequest("you must specify at least one command for the container")
-        if request.headers.get("upgrade") or request.query_params.get("stdin") in ("1", "true"):
-            raise errors.BadRequest("interactive exec (SPDY/WebSocket streams) is not supported by this apiserver "
-                                    "yet; use `orc exec` without -i/-t")
-        containers = [c["name"] for c in spec.get("containers") or []]
-        container = request.query_params.get("container")
-        if container is None:
-            if len(containers) != 1:
-                raise errors.BadRequest(f"a container name must be specified for pod {meta['name']}, "
-                                        f"choose one of: [{' '.join(containers)}]")
-            container = containers[0]
-        elif container not in containers:
+        params = request.query_params
+        options = remotecommand.parse_exec_options(params, params.getlist("command"))
+        container = options.container or default_container(pod)
+        if container not in [c["name"] for key in ("containers", "initContainers") for c in spec.get(key) or []]:
             raise errors.BadRequest(f"container {container} is not valid for pod {meta['name']}")
-        node_name = self._node_name(pod, container)
-        url = f"{await self.kubelet_url(request, node_name)}/exec/{meta['namespace']}/{meta['name']}/{container}"
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            raise errors.BadRequest(f"cannot exec into a container in a completed pod; current phase is {phase}")
+        if not spec.get("nodeName"):
+            raise errors.BadRequest(f"pod {meta['name']} does not have a host assigned")
+        statuses = [s for key in ("containerStatuses", "initContainerStatuses")
+                    for s in (pod.get("status") or {}).get(key) or []]
+        container_status = next((s for s in statuses if s.get("name") == container), None)
+        if container_status is None or (container_status.get("state") or {}).get("running") is None:
+            raise errors.BadRequest(f'container not found ("{container}")')
+        url = f"{await self.kubelet_url(request, spec['nodeName'])}/exec/{meta['namespace']}/{meta['name']}/{container}"
+        return url, dataclasses.replace(options, container=container)
+
+    async def exec(self, websocket: WebSocket, pod: dict) -> None:
+        """Relay an accepted-to-be `pods/exec` WebSocket (remote-command protocol v5/v4) to the kubelet.
+
+        The subprotocol is chosen here (the client's first that both speak) and asked of the kubelet;
+        frames then pass through unchanged, the kubelet's final `Status` frame and close included.
+        Failures before the relay starts raise APIError; the caller turns them into a denial."""
+        url, options = await self.exec_url(websocket, pod)
+        offered = websocket.scope.get("subprotocols") or []
+        protocol = remotecommand.negotiate_protocol(offered)
+        if protocol is None:
+            raise errors.BadRequest(remotecommand.unsupported_protocols_message(offered))
         try:
-            async with self.session().post(url, params=[("command", part) for part in command],
-                                           headers=self._headers()) as response:
-                body = await response.read()
-                exit_code = response.headers.get(EXIT_CODE_HEADER)
-                status = response.status
+            upstream = await self.session().ws_connect(url, params=options.query(), protocols=(protocol,),
+                                                       headers=self._headers(), max_msg_size=0, autoping=True)
+        except aiohttp.WSServerHandshakeError as error:
+            raise errors.BadRequest(f"error upgrading connection: the kubelet answered {error.status} "
+                                    f"{error.message}") from error
         except aiohttp.ClientError as error:
-            raise errors.ServiceUnavailable(f"cannot reach the kubelet of node {node_name}: {error}") from error
-        if status != 200:
-            raise errors.BadRequest(body.decode(errors="replace").strip() or f"kubelet answered {status}")
-        return Response(body, media_type="application/octet-stream", headers={EXIT_CODE_HEADER: exit_code or "-1"})
+            raise errors.ServiceUnavailable(f"cannot reach the kubelet at {url}: {error}") from error
+        await websocket.accept(subprotocol=protocol)
+        await self.relay(websocket, upstream)
+
+    async def exec_without_upgrade(self, request: Request, pod: dict) -> Response:
+        """A plain HTTP exec (kubectl's SPDY fallback, or a client without WebSocket): the request is
+        checked as an upgrade would be, so its errors read the same, then refused."""
+        await self.exec_url(request, pod)
+        raise errors.BadRequest("Upgrade request required: pods/exec is served as a WebSocket "
+                                f"({', '.join(remotecommand.SUPPORTED_PROTOCOLS)}); SPDY is not supported")
+
+    async def port_forward_url(self, request: Request | WebSocket, pod: dict) -> str:
+        """The kubelet's `/portForward` URL for `pod` (APIError when the pod has no node or the node no kubelet)."""
+        meta = pod["metadata"]
+        node_name = self._node_name(pod, None)
+        return f"{await self.kubelet_url(request, node_name)}/portForward/{meta['namespace']}/{meta['name']}"
+
+    async def dial_port_forward(self, url: str, port: int) -> aiohttp.ClientWebSocketResponse:
+        """Open the kubelet's WebSocket to `port` of the pod at `url`; APIError with the kubelet's reason if refused."""
+        try:
+            return await self.session().ws_connect(url, params={"port": str(port)}, headers=self._headers(),
+                                                   max_msg_size=0, autoping=True)
+        except aiohttp.WSServerHandshakeError as error:
+            # A refused WebSocket handshake loses its body in aiohttp: the kubelet repeats it in a header.
+            reason = (error.headers or {}).get(PORT_FORWARD_ERROR_HEADER) or f"the kubelet answered {error.status}"
+            raise errors.BadRequest(reason) from error
+        except aiohttp.ClientError as error:
+            raise errors.ServiceUnavailable(f"cannot reach the kubelet at {url}: {error}") from error
 
     async def port_forward(self, websocket: WebSocket, pod: dict, port: int) -> None:
-        """Relay an accepted-to-be WebSocket to the kubelet's portForward of `pod`:`port`.
+        """Relay an accepted-to-be WebSocket to the kubelet's portForward of `pod`:`port` (`orc port-forward`).
 
         Failures before the relay starts (no node, kubelet refuses) raise APIError; the caller
         turns them into a denial response."""
-        meta = pod["metadata"]
-        node_name = self._node_name(pod, None)
-        url = f"{await self.kubelet_url(websocket, node_name)}/portForward/{meta['namespace']}/{meta['name']}"
-        try:
-            upstream = await self.session().ws_connect(url, params={"port": str(port)}, headers=self._headers(),
-                                                       max_msg_size=0, autoping=True)
-        except aiohttp.WSServerHandshakeError as error:
-            raise errors.BadRequest(f"error upgrading connection: the kubelet answered {error.status}: "
-                                    f"{error.message}") from error
-        except aiohttp.ClientError as error:
-            raise errors.ServiceUnavailable(f"cannot reach the kubelet of node {node_name}: {error}") from error
+        upstream = await self.dial_port_forward(await self.port_forward_url(websocket, pod), port)
         await websocket.accept()
+        await self.relay(websocket, upstream)
+
+    @staticmethod
+    async def relay(websocket: WebSocket, upstream: aiohttp.ClientWebSocketResponse) -> None:
+        """Pass binary messages both ways between an accepted client WebSocket and the kubelet's, until
+        either side closes; then close both (the client with a normal closure)."""
 
         async def client_to_kubelet() -> None:
             while True:
@@ -182,3 +218,22 @@ class KubeletProxy:
                 response.release()
 
         return StreamingResponse(relay(), media_type="text/plain")
+
+
+def default_container(pod: dict) -> str:
+    """The container an exec without `?container=` means: the `kubectl.kubernetes.io/default-container`
+    annotation's, else the only one; several and no annotation is kube-apiserver's error."""
+    meta, spec = pod["metadata"], pod.get("spec") or {}
+    containers = [c["name"] for c in spec.get("containers") or []]
+    annotated = (meta.get("annotations") or {}).get(DEFAULT_CONTAINER_ANNOTATION)
+    if annotated in containers:
+        return annotated
+    if len(containers) == 1:
+        return containers[0]
+    if not containers:
+        raise errors.BadRequest(f"a container name must be specified for pod {meta['name']}")
+    init_containers = [c["name"] for c in spec.get("initContainers") or []]
+    raise errors.BadRequest(f"a container name must be specified for pod {meta['name']}, choose one of: "
+                            f"[{' '.join(containers)}]"
+                            + (f" or one of the init containers: [{' '.join(init_containers)}]" if init_containers
+                               else ""))

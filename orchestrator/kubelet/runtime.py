@@ -10,7 +10,8 @@ nodes can share one engine.
 
 The docker SDK is blocking: short calls run in a worker thread
 (`asyncio.to_thread`); streams (logs, events, exec output) get a thread of their
-own that is released by closing the stream's socket when the consumer stops.
+own that is released by closing the stream's socket when the consumer stops. An attached
+exec (`exec_attach`, kubectl exec) is a raw engine socket read on the event loop (attach.py).
 
 Used by the kubelet's pod workers, its garbage collection and `kubectl logs/exec`.
 """
@@ -33,6 +34,7 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
+from orchestrator.kubelet.attach import AttachedExec
 from orchestrator.kubelet.images import normalize_image, parse_image
 
 LABEL_CLUSTER = "orc.cluster"
@@ -598,6 +600,37 @@ class DockerRuntime:
             raise ExecTimeout(f"command {command!r} timed out after {timeout_seconds}s") from error
         exit_code = (await self._call(self._client.api.exec_inspect, exec_id)).get("ExitCode")
         return (exit_code if exit_code is not None else -1), bytes(output)
+
+    async def exec_attach(
+        self, container_id: str, command: list[str], *, stdin: bool, stdout: bool, stderr: bool, tty: bool
+    ) -> AttachedExec:
+        """Start `command` in a running container attached to a raw stream (see attach.py); the caller
+        pumps it, closes it, and asks `exec_exit_code` at the end."""
+        exec_id = (
+            await self._call(self._client.api.exec_create, container_id, command, stdin=stdin, stdout=stdout,
+                             stderr=stderr, tty=tty)
+        )["Id"]
+        sdk_socket = await self._call(self._client.api.exec_start, exec_id, socket=True, tty=tty)
+        try:
+            return AttachedExec.from_sdk_socket(exec_id, sdk_socket)
+        except TypeError as error:
+            raise DockerRuntimeError(str(error)) from error
+
+    async def exec_resize(self, exec_id: str, *, width: int, height: int) -> None:
+        """Resize an exec's TTY (the engine refuses once the process is gone: the caller may ignore that)."""
+        await self._call(self._client.api.exec_resize, exec_id, height=height, width=width)
+
+    async def exec_exit_code(self, exec_id: str, *, wait_seconds: float = 5.0) -> int:
+        """The exit code of an exec whose stream ended. The engine records it a moment after the
+        stream closes, so this waits (bounded) for `Running` to turn false; -1 if it never does."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            state = await self._call(self._client.api.exec_inspect, exec_id)
+            if not state.get("Running") and state.get("ExitCode") is not None:
+                return state["ExitCode"]
+            if time.monotonic() >= deadline:
+                return -1
+            await asyncio.sleep(0.05)
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """Lifecycle events of this node's containers, as they happen, so the kubelet need not poll.

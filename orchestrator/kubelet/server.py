@@ -7,10 +7,13 @@ instance is meant is decided from the pod's status, as the kubelet's
 validateContainerLogStatus does (`container_for_logs`, pure): the running one, else
 the terminated one, and with `previous` the last terminated one (lastState).
 
-`POST /exec/<namespace>/<pod>/<container>?command=..&command=..` runs a command in the running
-container (non-interactive) and answers its output (stdout+stderr) with the exit code in the
-`X-Orc-Exit-Code` header. `GET /portForward/<namespace>/<pod>?port=N` is a WebSocket: the kubelet
-connects to the pod's IP on port N and relays bytes (binary frames) both ways until either side closes.
+`GET /exec/<namespace>/<pod>/<container>?command=..&stdin=..&stdout=..&stderr=..&tty=..` is a
+WebSocket speaking Kubernetes' remote-command protocol (v5/v4.channel.k8s.io,
+orchestrator/api/remotecommand.py): the command runs attached to a raw Docker stream (attach.py),
+stdin/resize frames go in, output frames come out, and the exit status ends the session on the
+error channel (`relay_exec`). `GET /portForward/<namespace>/<pod>?port=N` is a WebSocket: the kubelet
+connects to the pod's IP on port N and relays bytes (binary frames) both ways until either side closes;
+when it cannot, it refuses the handshake with the reason in the body and in `X-Orc-Port-Forward-Error`.
 
 When `$ORC_KUBELET_TOKEN` is set, every request but /healthz must carry
 `Authorization: Bearer <that token>` (the apiserver sends it); others get 401.
@@ -31,13 +34,15 @@ from typing import Any
 
 from aiohttp import web
 
+from orchestrator.api import errors, remotecommand
 from orchestrator.client.informer import Informer
+from orchestrator.kubelet.attach import STDERR_STREAM, AttachedExec, DockerStreamDemultiplexer
 from orchestrator.kubelet.runtime import ContainerNotFound, DockerRuntime, DockerRuntimeError
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "ORC_KUBELET_TOKEN"
-EXIT_CODE_HEADER = "X-Orc-Exit-Code"
+PORT_FORWARD_ERROR_HEADER = "X-Orc-Port-Forward-Error"
 RELAY_CHUNK_BYTES = 64 * 1024
 
 
@@ -140,7 +145,7 @@ class KubeletServer:
         app = web.Application(middlewares=[self._authenticate])
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._container_logs)
-        app.router.add_post("/exec/{namespace}/{pod}/{container}", self._exec)
+        app.router.add_get("/exec/{namespace}/{pod}/{container}", self._exec)
         app.router.add_get("/portForward/{namespace}/{pod}", self._port_forward)
         return app
 
@@ -220,13 +225,18 @@ class KubeletServer:
             return None, {}
         return pod, self._statuses(pod["metadata"].get("uid", "")) or pod.get("status") or {}
 
-    async def _exec(self, request: web.Request) -> web.Response:
+    async def _exec(self, request: web.Request) -> web.StreamResponse:
         namespace = request.match_info["namespace"]
         pod_name = request.match_info["pod"]
         container_name = request.match_info["container"]
-        command = request.query.getall("command", [])
-        if not command:
-            return web.Response(status=400, text="you must specify at least one command for the container")
+        try:
+            options = remotecommand.parse_exec_options(request.query, request.query.getall("command", []))
+        except errors.APIError as error:
+            return web.Response(status=400, text=error.message)
+        offered = remotecommand.offered_protocols(request.headers.getall("Sec-WebSocket-Protocol", []))
+        protocol = remotecommand.negotiate_protocol(offered)
+        if protocol is None:
+            return web.Response(status=400, text=remotecommand.unsupported_protocols_message(offered))
         pod, status = self._pod_and_status(namespace, pod_name)
         if pod is None:
             return web.Response(status=404, text=f'pod "{pod_name}" not found')
@@ -236,16 +246,18 @@ class KubeletServer:
         if not running or not container_status.get("containerID"):
             return web.Response(status=400, text=f'container not found ("{container_name}")')
         container_id = container_status["containerID"].split("://", 1)[-1]
+        websocket = web.WebSocketResponse(protocols=(protocol,), max_msg_size=0)
+        await websocket.prepare(request)
+        log.info("exec in %s/%s/%s: %s", namespace, pod_name, container_name, options.command[0])
         try:
-            exit_code, output = await self._runtime.exec(container_id, command)
-        except ContainerNotFound:
-            return web.Response(status=404, text=f'container not found ("{container_name}")')
+            session = await self._runtime.exec_attach(container_id, list(options.command), stdin=options.stdin,
+                                                      stdout=options.stdout, stderr=options.stderr, tty=options.tty)
         except DockerRuntimeError as error:
-            # Docker's answer for a missing executable, say: kubectl shows the runtime's message.
-            return web.Response(status=500, text=str(error))
-        log.info("exec in %s/%s/%s: %s -> %d", namespace, pod_name, container_name, command[0], exit_code)
-        return web.Response(body=output, headers={EXIT_CODE_HEADER: str(exit_code),
-                                                  "Content-Type": "application/octet-stream"})
+            await websocket.send_bytes(remotecommand.encode_status(remotecommand.error_status(error.message)))
+            await websocket.close()
+            return websocket
+        await relay_exec(websocket, session, runtime=self._runtime, options=options, protocol=protocol)
+        return websocket
 
     async def _port_forward(self, request: web.Request) -> web.StreamResponse:
         namespace = request.match_info["namespace"]
@@ -253,24 +265,32 @@ class KubeletServer:
         try:
             port = int(request.query.get("port", ""))
         except ValueError:
-            return web.Response(status=400, text="a port number is required (?port=N)")
+            return port_forward_refusal(400, "a port number is required (?port=N)")
         if not 0 < port < 65536:
-            return web.Response(status=400, text=f"invalid port {port}")
+            return port_forward_refusal(400, f"invalid port {port}")
         pod, status = self._pod_and_status(namespace, pod_name)
         if pod is None:
-            return web.Response(status=404, text=f'pod "{pod_name}" not found')
+            return port_forward_refusal(404, f'pod "{pod_name}" not found')
         pod_ip = status.get("podIP")
         if not pod_ip:
-            return web.Response(status=400, text=f'pod "{pod_name}" has no IP address yet')
+            return port_forward_refusal(400, f'pod "{pod_name}" has no IP address yet')
         try:
             reader, writer = await asyncio.open_connection(pod_ip, port)
         except OSError as error:
-            return web.Response(status=502, text=f"error forwarding port {port} to pod {pod_name}: {error}")
+            uid = pod["metadata"].get("uid", "")
+            return port_forward_refusal(502, f"error forwarding port {port} to pod {pod_name}, uid {uid}: {error}")
         websocket = web.WebSocketResponse(max_msg_size=0)
         await websocket.prepare(request)
         log.info("port-forward to %s/%s port %d", namespace, pod_name, port)
         await relay_websocket_and_socket(websocket, reader, writer)
         return websocket
+
+
+def port_forward_refusal(status: int, message: str) -> web.Response:
+    """A refused portForward handshake. WebSocket clients (aiohttp's, in the apiserver) drop the body of
+    a refused handshake, so the message also travels in the `X-Orc-Port-Forward-Error` header."""
+    return web.Response(status=status, text=message,
+                        headers={PORT_FORWARD_ERROR_HEADER: " ".join(message.split())})
 
 
 async def relay_websocket_and_socket(websocket: web.WebSocketResponse, reader: asyncio.StreamReader,
@@ -303,3 +323,74 @@ async def relay_websocket_and_socket(websocket: web.WebSocketResponse, reader: a
         with contextlib.suppress(ConnectionError, OSError):
             await writer.wait_closed()
         await websocket.close()
+
+
+async def relay_exec(websocket: web.WebSocketResponse, session: AttachedExec, *, runtime: DockerRuntime,
+                     options: remotecommand.ExecOptions, protocol: str) -> None:
+    """Speak the remote-command protocol for one attached exec until the process ends (then send its
+    exit status on the error channel and close) or the client goes away (then just close)."""
+    # Kubernetes' kubelet announces a ready stream with an empty frame on the lowest output channel.
+    first_channel = remotecommand.STDOUT if options.stdout else (
+        remotecommand.STDERR if options.stderr else remotecommand.ERROR)
+    await websocket.send_bytes(remotecommand.encode_frame(first_channel))
+
+    async def output_to_client() -> None:
+        demultiplexer = None if options.tty else DockerStreamDemultiplexer()
+        while chunk := await session.read():
+            if demultiplexer is None:
+                await websocket.send_bytes(remotecommand.encode_frame(remotecommand.STDOUT, chunk))
+                continue
+            for stream, payload in demultiplexer.feed(chunk):
+                channel = remotecommand.STDERR if stream == STDERR_STREAM else remotecommand.STDOUT
+                await websocket.send_bytes(remotecommand.encode_frame(channel, payload))
+
+    async def client_to_process() -> None:
+        async for message in websocket:
+            if message.type != web.WSMsgType.BINARY or not message.data:
+                if message.type in (web.WSMsgType.ERROR, web.WSMsgType.CLOSE):
+                    return
+                continue
+            channel, payload = remotecommand.decode_frame(message.data)
+            if channel == remotecommand.STDIN and options.stdin:
+                await session.write(payload)
+            elif channel == remotecommand.RESIZE and options.tty:
+                # The TTY starts at 0x0 until the client's first size arrives: Docker before API 1.42
+                # takes no size at exec start (its own CLI resizes just after starting, too).
+                await _resize(runtime, session.exec_id, payload)
+            elif channel == remotecommand.CLOSE and protocol == remotecommand.PROTOCOL_V5 \
+                    and payload[:1] == bytes((remotecommand.STDIN,)):
+                session.close_stdin()
+
+    process_output = asyncio.create_task(output_to_client())
+    client_input = asyncio.create_task(client_to_process())
+    try:
+        await asyncio.wait((process_output, client_input), return_when=asyncio.FIRST_COMPLETED)
+        if process_output.done() and process_output.exception() is None:
+            client_input.cancel()
+            exit_code = await runtime.exec_exit_code(session.exec_id)
+            log.info("exec %s ended with exit code %d", session.exec_id[:12], exit_code)
+            status = remotecommand.exit_status(exit_code, command=options.command)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await websocket.send_bytes(remotecommand.encode_status(status))
+        else:
+            # The process is not killed (nor is it in Kubernetes): only its streams are closed.
+            log.info("exec %s: the client went away", session.exec_id[:12])
+    except (ConnectionError, DockerRuntimeError) as error:
+        log.info("exec %s stopped: %s", session.exec_id[:12], error)
+    finally:
+        for task in (process_output, client_input):
+            task.cancel()
+        for task in (process_output, client_input):
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError, DockerRuntimeError):
+                await task
+        session.close()
+        await websocket.close()
+
+
+async def _resize(runtime: DockerRuntime, exec_id: str, payload: bytes) -> None:
+    try:
+        width, height = remotecommand.parse_resize(payload)
+        await runtime.exec_resize(exec_id, width=width, height=height)
+    except (ValueError, DockerRuntimeError) as error:
+        # A resize racing the end of the process, or a client's bad frame, must not end the session.
+        log.debug("exec %s: resize ignored: %s", exec_id[:12], error)

@@ -1,5 +1,6 @@
 """`orc port-forward` and `orc exec` against a real one-machine cluster (`orc up`: etcd, apiserver,
-kubelet, real Docker), through the apiserver's pods/portforward WebSocket and pods/exec relays.
+kubelet, real Docker), through the apiserver's pods/portforward WebSocket and pods/exec relays;
+`kubectl exec` (remote-command WebSocket v5) side by side with `orc exec`.
 
 Traffic goes only to 127.0.0.1 (the forwarded ports) and, from the kubelet, to this test's pods.
 """
@@ -143,22 +144,94 @@ def test_port_forward_refuses_an_unknown_service_port(orc, echo_pod):
     assert result.stderr == "error: Service forward-echo does not have a service port 9999\n"
 
 
-def test_exec_prints_the_output(orc, echo_pod):
-    result = orc("exec", echo_pod, "--", "hostname")
-    assert (result.returncode, result.stdout) == (0, f"{echo_pod}\n"), result.stderr
+def exec_with(tool: str, cluster_env: dict[str, str], *args: str, input: str | None = None) -> tuple[int, str, str]:
+    """`kubectl exec ARGS` or `orc exec ARGS`: (exit code, stdout, stderr)."""
+    argv = ["kubectl"] if tool == "kubectl" else ORC
+    result = subprocess.run([*argv, "exec", *args], input=input, capture_output=True, text=True, env=cluster_env,
+                            cwd=REPOSITORY, timeout=60)
+    return result.returncode, result.stdout, result.stderr
 
 
-def test_exec_exits_with_the_commands_code(orc, echo_pod):
-    result = orc("exec", echo_pod, "-c", "echo", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
-    assert result.returncode == 3
-    assert sorted(result.stdout.splitlines()) == ["err", "out"]
-    assert result.stderr == "command terminated with exit code 3\n"
+TOOLS = [pytest.param("kubectl", id="kubectl"), pytest.param("orc", id="orc")]
 
 
-def test_interactive_exec_is_refused_plainly(orc, echo_pod):
-    result = orc("exec", "-it", echo_pod, "--", "sh")
-    assert result.returncode == 1
-    assert "interactive exec is not supported yet" in result.stderr
+@pytest.mark.parametrize("tool", TOOLS)
+def test_exec_prints_the_output(cluster_env, echo_pod, tool):
+    assert exec_with(tool, cluster_env, echo_pod, "--", "echo", "hi") == (0, "hi\n", "")
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_exec_exits_with_the_commands_code(cluster_env, echo_pod, tool):
+    code, stdout, stderr = exec_with(tool, cluster_env, echo_pod, "-c", "echo", "--", "sh", "-c",
+                                     "echo out; echo err >&2; exit 3")
+    assert (code, stdout, stderr) == (3, "out\n", "err\ncommand terminated with exit code 3\n")
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_exec_passes_stdin_to_the_end(cluster_env, echo_pod, tool):
+    """`-i` streams stdin; its end reaches the command (v5's close of the stdin channel), so `cat` ends."""
+    assert exec_with(tool, cluster_env, "-i", echo_pod, "--", "cat", input="hello\n") == (0, "hello\n", "")
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(("-c", "nope", "--", "true"), id="unknown-container"),
+    pytest.param(("--", "no-such-command"), id="missing-executable"),
+    pytest.param(("-it", "--", "sh", "-c", "echo no tty"), id="tty-without-a-terminal"),
+])
+def test_orc_exec_reads_like_kubectl(cluster_env, echo_pod, args):
+    theirs = exec_with("kubectl", cluster_env, echo_pod, *args)
+    assert exec_with("orc", cluster_env, echo_pod, *args) == theirs
+    assert theirs[0] != 0 or "Unable to use a TTY" in theirs[2]
+
+
+def in_terminal(argv: list[str], env: dict[str, str], *, rows: int, columns: int) -> tuple[int, bytes]:
+    """Run `argv` on a new pseudo-terminal of `rows` x `columns`; its exit code and all it printed."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: become the command
+        os.chdir(REPOSITORY)
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the command ended: the terminal is gone
+            break
+        if not chunk:
+            break
+        output += chunk
+    else:  # the deadline passed with the command still running: end it, so that waiting ends too
+        os.kill(pid, signal.SIGKILL)
+    os.close(terminal)
+    _, wait_status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(wait_status), output
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_exec_with_a_terminal(cluster_env, echo_pod, tool):
+    """-it on a terminal: the remote command gets a TTY of the local terminal's size (the first resize frame).
+
+    The TTY starts at 0x0 and the size follows a moment later (Docker before API 1.42 cannot be given one
+    at the start), so the command waits for it as a shell started by hand would never notice."""
+    argv = ["kubectl"] if tool == "kubectl" else ORC
+    # busybox's `stty size` succeeds on a 0x0 terminal with an error message: wait for digits instead.
+    script = 'while :; do case "$(stty size 2>&1)" in [1-9]*) break;; esac; sleep 0.1; done; stty size; tty; exit 4'
+    code, output = in_terminal([*argv, "exec", "-it", echo_pod, "--", "sh", "-c", script], cluster_env, rows=30,
+                               columns=100)
+    assert code == 4
+    assert output.decode().replace("\r\n", "\n").splitlines() == [
+        "30 100", "/dev/pts/0", "command terminated with exit code 4"]
 
 
 def test_port_forward_websocket_needs_the_token(cluster_env, echo_pod):
