@@ -5,11 +5,11 @@ body, `text` a plain-text body, `stream` the lines of a watch or the bytes of a 
 responses become `ServerError` (carrying the server's `Status`), a server that cannot be reached
 becomes `ConnectionFailed`, and `Warning:` headers are printed on stderr as kubectl prints them.
 
-It is built on the standard library's http.client rather than httpx: importing httpx takes 45–85 ms
-(it pulls in rich and click for its own CLI), which alone is longer than a whole `kubectl get pods`
-on 1,000 pods (~70 ms, measured by bench/cli.py); http.client and json import in ~2 ms. Like httpx's
-sync client it is blocking, keeps the connection alive between requests and verifies TLS with the
-kubeconfig's CA.
+It is built on cli/client/http11.py rather than httpx or http.client: importing httpx takes 45–85 ms
+(it pulls in rich and click for its own CLI), http.client ~20 ms (the `email` package), either a
+large part of a whole `kubectl get pods` on 1,000 pods (~100 ms, measured by bench/cli.py). Like
+httpx's sync client it is blocking, keeps the connection alive between requests and verifies TLS with
+the kubeconfig's CA.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode, urlsplit
 
 from cli.client.errors import ConnectionFailed, ServerError
+from cli.client.http11 import ConnectionClosed, HttpConnection, Response
+from orchestrator.client.resources import quote_segment
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs `orc get` start-up time
 if TYPE_CHECKING:
-    import http.client
+    import ssl
+    from typing import Any
 
     from orchestrator.client.config import ClientConfig
 
@@ -52,8 +54,24 @@ def _query_string(params: dict[str, Any] | None) -> str:
     for key, value in (params or {}).items():
         if value is None or value == "":
             continue
-        query.append((key, ("true" if value else "false") if isinstance(value, bool) else str(value)))
-    return urlencode(query, quote_via=quote)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        query.append(f"{quote_segment(key)}={quote_segment(text)}")
+    return "&".join(query)
+
+
+def _split_server(server: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path prefix) of `https://host:port/prefix` (IPv6 hosts in brackets)."""
+    scheme, _, rest = server.partition("://")
+    scheme = scheme.lower() or "https"
+    netloc, slash, path = rest.partition("/")
+    netloc = netloc.rpartition("@")[2]
+    if netloc.startswith("["):
+        host, _, port_text = netloc[1:].partition("]")
+        port_text = port_text.removeprefix(":")
+    else:
+        host, _, port_text = netloc.partition(":")
+    port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
+    return scheme, host, port, (slash + path).rstrip("/")
 
 
 class ApiClient:
@@ -61,25 +79,22 @@ class ApiClient:
 
     def __init__(self, config: ClientConfig):
         self.config = config
-        parts = urlsplit(config.server)
-        self.scheme = parts.scheme or "https"
-        self.host = parts.netloc
-        self.base_path = parts.path.rstrip("/")
-        self._connection: http.client.HTTPConnection | None = None
+        self.scheme, self.hostname, self.port, self.base_path = _split_server(config.server)
+        self.host = config.server.partition("://")[2].partition("/")[0]  # as messages name the server
+        self._connection: HttpConnection | None = None
+        self._ssl_context: ssl.SSLContext | None = None
         self._warnings_shown: set[str] = set()
         self._headers = {"User-Agent": USER_AGENT}
         if config.token:
             self._headers["Authorization"] = f"Bearer {config.token}"
 
-    def _connect(self) -> http.client.HTTPConnection:
-        import http.client
+    def _connect(self) -> HttpConnection:
         import ssl
 
-        if self.scheme == "https":
-            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                self.host, timeout=CONNECT_TIMEOUT_SECONDS, context=self.config.ssl_context())
-        else:
-            connection = http.client.HTTPConnection(self.host, timeout=CONNECT_TIMEOUT_SECONDS)
+        if self.scheme == "https" and self._ssl_context is None:
+            self._ssl_context = self.config.ssl_context()
+        connection = HttpConnection(self.hostname, self.port, ssl_context=self._ssl_context,
+                                    timeout=CONNECT_TIMEOUT_SECONDS)
         try:
             connection.connect()
         except ConnectionRefusedError as error:
@@ -98,9 +113,7 @@ class ApiClient:
             self._connection = None
 
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None, body: Any, content_type: str,
-              accept: str) -> http.client.HTTPResponse:
-        import http.client
-
+              accept: str) -> Response:
         query = _query_string(params)
         target = self.base_path + path + (f"?{query}" if query else "")
         headers = {**self._headers, "Accept": accept}
@@ -109,13 +122,14 @@ class ApiClient:
             payload = body if isinstance(body, bytes) else dumps(body)
             headers["Content-Type"] = content_type
         for attempt in (1, 2):
+            if self._connection is not None and self._connection.closed:
+                self._connection = None  # the server ended the last response with `Connection: close`
             reused = self._connection is not None
             if self._connection is None:
                 self._connection = self._connect()
             try:
-                self._connection.request(method, target, body=payload, headers=headers)
-                response = self._connection.getresponse()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
+                response = self._connection.request(method, target, body=payload, headers=headers)
+            except (ConnectionClosed, ConnectionResetError, BrokenPipeError) as error:
                 # A kept-alive connection the server closed meanwhile: reconnect once.
                 self.close()
                 if reused and attempt == 1:
@@ -146,7 +160,7 @@ class ApiClient:
         response = self._send("GET", path, params=params, body=None, content_type=JSON, accept="*/*")
         return self._read(response).decode("utf-8", errors="replace")
 
-    def _read(self, response: http.client.HTTPResponse) -> bytes:
+    def _read(self, response: Response) -> bytes:
         try:
             return response.read()
         except OSError as error:
@@ -156,8 +170,6 @@ class ApiClient:
     def stream(self, path: str, *, params: dict[str, Any] | None = None, accept: str = JSON,
                lines: bool = True) -> Iterator[bytes]:
         """The body of a long-running GET as it arrives: one watch event per line, or raw log bytes."""
-        import http.client
-
         response = self._send("GET", path, params=params, body=None, content_type=JSON, accept=accept)
         try:
             while True:
@@ -166,14 +178,14 @@ class ApiClient:
                     return
                 if not lines or chunk.strip():
                     yield chunk
-        except (OSError, http.client.HTTPException) as error:
+        except OSError as error:  # ProtocolError and ConnectionClosed are OSErrors too
             raise ConnectionFailed(self.host, refused=False, detail=str(error) or type(error).__name__) from error
         finally:
             # A stream left unfinished cannot carry another request.
             self.close()
 
-    def _show_warnings(self, response: http.client.HTTPResponse) -> None:
-        for header in response.headers.get_all("Warning") or []:
+    def _show_warnings(self, response: Response) -> None:
+        for header in response.header_values("Warning"):
             text = _warning_text(header)
             if text and text not in self._warnings_shown:
                 self._warnings_shown.add(text)

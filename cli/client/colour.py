@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs `orc get` start-up time
+if TYPE_CHECKING:
+    from typing import TextIO
 
 BOLD, RED, GREEN, YELLOW, RESET = "\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[0m"
 
@@ -20,10 +23,11 @@ _PENDING = ("Pending", "ContainerCreating", "PodInitializing", "Terminating", "U
             "Progressing")
 _BAD = ("Error", "Failed", "CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
         "CreateContainerConfigError", "CreateContainerError", "OOMKilled", "NotReady", "Evicted", "False")
-_STATUS_WORD = re.compile(r"(?<![\w./-])(" + "|".join(_BAD + _PENDING + _GOOD) + r")(?![\w./-])")
+# Patterns (compiled on first use: piped output, the common case, never needs them).
+_STATUS_WORD = r"(?<![\w./-])(" + "|".join(_BAD + _PENDING + _GOOD) + r")(?![\w./-])"
 _COLOUR_OF = {**{word: GREEN for word in _GOOD}, **{word: YELLOW for word in _PENDING},
               **{word: RED for word in _BAD}}
-_HEADER_LINE = re.compile(r"^[A-Z][A-Z0-9()/_. -]*$")
+_HEADER_LINE = r"^[A-Z][A-Z0-9()/_. -]*$"
 
 
 def enabled(stream: TextIO) -> bool:
@@ -40,12 +44,13 @@ def enabled(stream: TextIO) -> bool:
 
 def colour_table(text: str) -> str:
     """Aligned table text with its header lines bold and its status words coloured."""
+    header_line, status_word = re.compile(_HEADER_LINE), re.compile(_STATUS_WORD)  # cached by re
     lines = text.split("\n")
     for index, line in enumerate(lines):
-        if line and _HEADER_LINE.match(line):
+        if line and header_line.match(line):
             lines[index] = f"{BOLD}{line}{RESET}"
         elif line:
-            lines[index] = _STATUS_WORD.sub(lambda match: f"{_COLOUR_OF[match[1]]}{match[1]}{RESET}", line)
+            lines[index] = status_word.sub(lambda match: f"{_COLOUR_OF[match[1]]}{match[1]}{RESET}", line)
     return "\n".join(lines)
 
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs `orc get` start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_ERROR_EXIT_CODE = 1
 

@@ -1,8 +1,8 @@
 """Which resource a user means: discovery-based kind resolution, like kubectl's RESTMapper.
 
 `Discovery` reads the apiserver's discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/<g>/<v>`)
-once and keeps them in a small on-disk cache (`~/.cache/orc/discovery/`, six hours, refreshed at once
-when a name is not found), so that `orc get pods` costs one request. `resolve("deploy")` accepts
+once and keeps them in a small on-disk cache (`~/.cache/orc/discovery/`, cli/client/cache.py; six
+hours, refreshed at once when a name is not found), so that `orc get pods` costs one request. `resolve("deploy")` accepts
 what kubectl accepts: plural (`pods`), singular (`pod`), short name (`po`), kind (`Pod`),
 group-qualified (`deployments.apps`, `deployments.v1.apps`); an unknown name is kubectl's
 `the server doesn't have a resource type "x"`, with a "did you mean" when something is close.
@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
-from dataclasses import asdict, dataclass
-from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections import namedtuple
 
+from cli.client.cache import cache_dir, cache_file_name
 from cli.client.errors import CliError
 from orchestrator.client.resources import Resource
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs `orc get` start-up time
 if TYPE_CHECKING:
     from cli.client.api import ApiClient
 
@@ -32,20 +30,19 @@ CACHE_TTL_SECONDS = 6 * 3600
 CACHE_FORMAT = 1
 
 
-@dataclass(frozen=True)
-class ApiResource:
-    """One resource as discovery describes it."""
+_API_RESOURCE_FIELDS = ("group", "version", "name", "singular", "kind", "namespaced",
+                        "verbs", "short_names", "categories", "subresources")
 
-    group: str
-    version: str
-    name: str  # the plural: `deployments`
-    singular: str
-    kind: str
-    namespaced: bool
-    verbs: tuple[str, ...] = ()
-    short_names: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    subresources: tuple[str, ...] = ()
+
+class ApiResource(namedtuple("ApiResource", _API_RESOURCE_FIELDS, defaults=((), (), (), ()))):
+    """One resource as discovery describes it: group, version, name (the plural: `deployments`), singular,
+    kind, namespaced, and tuples of verbs, short names, categories and subresources.
+
+    A named tuple rather than a dataclass: every `orc` command imports this module at start-up, where
+    importing dataclasses and building a frozen one cost milliseconds; a named tuple costs a fraction.
+    """
+
+    __slots__ = ()
 
     @property
     def api_version(self) -> str:
@@ -67,28 +64,18 @@ class ApiResource:
         """`Deployment.apps`, `Pod`: how kubectl names a kind in `Warning:` lines."""
         return f"{self.kind}.{self.group}" if self.group else self.kind
 
-    @cached_property
-    def _resource(self) -> Resource:
-        return Resource(self.group, self.version, self.name, self.kind, self.namespaced)
-
     def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
         """The URL path of the collection or of one object (cluster-scoped resources ignore the namespace)."""
-        return self._resource.path(namespace if self.namespaced else None, name, subresource)
+        resource = Resource(self.group, self.version, self.name, self.kind, self.namespaced)
+        return resource.path(namespace if self.namespaced else None, name, subresource)
 
     def object_ref(self, name: str) -> str:
         """`deployment.apps/web`: how kubectl prints an object it acted on."""
         return f"{self.group_kind}/{name}"
 
 
-def _cache_dir() -> Path:
-    if os.environ.get("ORC_CACHE_DIR"):
-        return Path(os.environ["ORC_CACHE_DIR"]) / "discovery"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "orc" / "discovery"
-
-
-def _cache_file(server: str) -> Path:
-    return _cache_dir() / (re.sub(r"[^A-Za-z0-9.]+", "_", server.split("://", 1)[-1]).strip("_") + ".json")
+def _cache_file(server: str) -> str:
+    return os.path.join(cache_dir("discovery"), cache_file_name(server.split("://", 1)[-1]))
 
 
 def _parse_resource_list(document: dict, *, group: str, version: str) -> list[ApiResource]:
@@ -155,7 +142,8 @@ class Discovery:
 
     def _read_cache(self) -> list[ApiResource] | None:
         try:
-            document = json.loads(_cache_file(self.client.config.server).read_text())
+            with open(_cache_file(self.client.config.server), "rb") as cache_file:
+                document = json.loads(cache_file.read())
         except (OSError, ValueError):
             return None
         if document.get("format") != CACHE_FORMAT or time.time() - document.get("fetched", 0) > CACHE_TTL_SECONDS:
@@ -169,11 +157,12 @@ class Discovery:
     def _write_cache(self, resources: list[ApiResource]) -> None:
         path = _cache_file(self.client.config.server)
         document = {"format": CACHE_FORMAT, "fetched": time.time(), "server": self.client.config.server,
-                    "resources": [asdict(resource) for resource in resources]}
+                    "resources": [resource._asdict() for resource in resources]}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(document))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            temporary = f"{path}.{os.getpid()}.tmp"
+            with open(temporary, "w", encoding="utf-8") as temporary_file:
+                temporary_file.write(json.dumps(document))
             os.replace(temporary, path)
         except OSError:
             pass  # a read-only home only costs a few requests next time

@@ -47,9 +47,26 @@ class TabWriter:
         if not text:
             return ""
         lines = [line.split("\t") for line in text.split("\n")]
+        cell_count = len(lines[0])
+        if cell_count > 1 and lines[-1] == [""] and all(len(line) == cell_count for line in lines[:-1]):
+            return self._format_uniform(lines[:-1], cell_count)
         output: list[str] = []
         self._format(lines, output, [], 0, len(lines))
         return "".join(output)
+
+    def _format_uniform(self, lines: list[list[str]], cell_count: int) -> str:
+        """What `_format` gives when every line has the same cells (a `get` table): one block per column.
+
+        Worth its own path because it is the common case and aligning 1,000 rows cell by cell, in
+        `_format`'s general recursion, was a tenth of a whole `orc get pods`.
+        """
+        widths = []
+        for column, cells in enumerate(zip(*lines, strict=True)):
+            if column == cell_count - 1:
+                break  # the text after a line's last tab is never padded
+            widths.append(self._remembered_width(widths, max(self.min_width, max(map(len, cells)) + self.padding)))
+        template = "".join(f"{{{column}:<{width}}}" for column, width in enumerate(widths)) + f"{{{len(widths)}}}\n"
+        return "".join([template.format(*line) for line in lines])
 
     def _format(self, lines: list[list[str]], output: list[str], widths: list[int], line0: int, line1: int) -> None:
         column = len(widths)

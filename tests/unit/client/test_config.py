@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import os
 import shutil
 import ssl
 import stat
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -235,6 +237,35 @@ def test_server_without_scheme(tmp_path: Path) -> None:
     path = new_kubeconfig(tmp_path / "kubeconfig", server="127.0.0.1:6443")
     assert load_client_config(kubeconfig=str(path)).server == "https://127.0.0.1:6443"
     assert load_client_config(server="127.0.0.1:8080").server == "http://127.0.0.1:8080"
+
+
+def age(path: Path, seconds: float) -> None:
+    os.utime(path, (time.time() - seconds, time.time() - seconds))
+
+
+def test_parsed_kubeconfig_is_cached_while_the_file_is_unchanged(tmp_path: Path) -> None:
+    path = new_kubeconfig(tmp_path / "kubeconfig", namespace="apps")
+    age(path, 60)
+    cache = tmp_path / "cache"
+    assert load_client_config(kubeconfig=str(path), cache_dir=str(cache)).namespace == "apps"
+    [cached] = list(cache.iterdir())
+    assert stat.S_IMODE(cached.stat().st_mode) == 0o600 and stat.S_IMODE(cache.stat().st_mode) == 0o700
+    # The copy is what is read from now on (proved by changing it behind the loader's back) ...
+    copy = json.loads(cached.read_text())
+    copy["document"]["contexts"][0]["context"]["namespace"] = "from-cache"
+    cached.write_text(json.dumps(copy))
+    assert load_client_config(kubeconfig=str(path), cache_dir=str(cache)).namespace == "from-cache"
+    # ... until the file changes.
+    new_kubeconfig(path, namespace="edited")
+    age(path, 60)
+    assert load_client_config(kubeconfig=str(path), cache_dir=str(cache)).namespace == "edited"
+
+
+def test_a_file_changed_moments_ago_is_not_cached(tmp_path: Path) -> None:
+    path = new_kubeconfig(tmp_path / "kubeconfig")
+    cache = tmp_path / "cache"
+    assert load_client_config(kubeconfig=str(path), cache_dir=str(cache)).token == "t0k3n"
+    assert not cache.exists() or not list(cache.iterdir())
 
 
 # --- TLS: the resolved config's ssl_context talks to a server using the cluster's certificates. ---
