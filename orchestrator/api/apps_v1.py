@@ -1,11 +1,11 @@
-"""The apps/v1 kinds: Deployment and ReplicaSet.
+"""The apps/v1 kinds: Deployment, ReplicaSet and DaemonSet.
 
 Mirrors k8s.io/api/apps/v1/types.go (Kubernetes 1.32), with the strategic-merge-patch
 tags of the Go struct fields (`strategy` is retainKeys, `conditions` merge on `type`).
 `selector` and `template` are required by Kubernetes; they stay optional here and the
 validation layer reports their absence as Kubernetes does (`spec.selector: Required value`).
 
-Used by: the apiserver (validation, OpenAPI), the deployment and replicaset controllers.
+Used by: the apiserver (validation, OpenAPI), the deployment, replicaset and daemonset controllers.
 """
 
 from __future__ import annotations
@@ -123,4 +123,63 @@ class ReplicaSet(K8sModel):
     status: ReplicaSetStatus | None = None
 
 
-MODELS: dict[str, type[K8sModel]] = {"Deployment": Deployment, "ReplicaSet": ReplicaSet}
+class RollingUpdateDaemonSet(K8sModel):
+    """How many nodes may be without a ready daemon pod (`maxUnavailable`), or run two (`maxSurge`), during an update."""
+
+    max_unavailable: IntOrString | None = None
+    max_surge: IntOrString | None = None
+
+
+class DaemonSetUpdateStrategy(K8sModel):
+    """How a DaemonSet replaces its pods when its template changes: `RollingUpdate` (the default) or `OnDelete`."""
+
+    type: StrictStr | None = None
+    rolling_update: RollingUpdateDaemonSet | None = None
+
+
+class DaemonSetSpec(K8sModel):
+    """The desired state of a DaemonSet: the pod to run on every eligible node, and how to update it."""
+
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec | None = None
+    update_strategy: DaemonSetUpdateStrategy | None = None
+    min_ready_seconds: StrictInt | None = None
+    revision_history_limit: StrictInt | None = None
+
+
+class DaemonSetCondition(K8sModel):
+    """A condition of a DaemonSet."""
+
+    type: StrictStr
+    status: StrictStr
+    last_transition_time: Time | None = None
+    reason: StrictStr | None = None
+    message: StrictStr | None = None
+
+
+class DaemonSetStatus(K8sModel):
+    """The observed state of a DaemonSet, written by its controller (counts of nodes)."""
+
+    current_number_scheduled: StrictInt | None = None
+    number_misscheduled: StrictInt | None = None
+    desired_number_scheduled: StrictInt | None = None
+    number_ready: StrictInt | None = None
+    observed_generation: StrictInt | None = None
+    updated_number_scheduled: StrictInt | None = None
+    number_available: StrictInt | None = None
+    number_unavailable: StrictInt | None = None
+    collision_count: StrictInt | None = None
+    conditions: list[DaemonSetCondition] | None = merge_list("type")
+
+
+class DaemonSet(K8sModel):
+    """Runs one copy of a pod on every node that matches it."""
+
+    api_version: StrictStr | None = None
+    kind: StrictStr | None = None
+    metadata: ObjectMeta | None = None
+    spec: DaemonSetSpec | None = None
+    status: DaemonSetStatus | None = None
+
+
+MODELS: dict[str, type[K8sModel]] = {"Deployment": Deployment, "ReplicaSet": ReplicaSet, "DaemonSet": DaemonSet}

@@ -1,4 +1,4 @@
-"""The core/v1 kinds: Pod, Binding, Service, Endpoints, Node, Namespace, ConfigMap, Secret, Event.
+"""The core/v1 kinds: Pod, Binding, Service, Endpoints, Node, Namespace, ConfigMap, Secret, ServiceAccount, Event.
 
 Mirrors k8s.io/api/core/v1/types.go (Kubernetes 1.32): same field names, same
 nesting, and the strategic-merge-patch tags of the Go struct fields (`merge_list`,
@@ -1184,6 +1184,20 @@ class Secret(K8sModel):
     type: StrictStr | None = None
 
 
+# --- service accounts -------------------------------------------------------------------------
+
+
+class ServiceAccount(K8sModel):
+    """An identity for the processes of a pod; every namespace has one named `default`."""
+
+    api_version: StrictStr | None = None
+    kind: StrictStr | None = None
+    metadata: ObjectMeta | None = None
+    secrets: list[ObjectReference] | None = merge_list("name")
+    image_pull_secrets: list[LocalObjectReference] | None = None
+    automount_service_account_token: StrictBool | None = None
+
+
 # --- events -----------------------------------------------------------------------------------
 
 
@@ -1232,5 +1246,6 @@ MODELS: dict[str, type[K8sModel]] = {
     "Namespace": Namespace,
     "ConfigMap": ConfigMap,
     "Secret": Secret,
+    "ServiceAccount": ServiceAccount,
     "Event": Event,
 }

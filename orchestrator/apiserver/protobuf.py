@@ -1,6 +1,6 @@
 """Decode request bodies sent in Kubernetes' protobuf encoding into Kubernetes JSON.
 
-kubectl's typed-client commands (`create deployment|namespace|configmap|secret|service`,
+kubectl's typed-client commands (`create deployment|namespace|configmap|secret|service|job|cronjob|sa`,
 `drain --disable-eviction`, `create token`, ...) send `Content-Type: application/vnd.kubernetes.protobuf`.
 The body is the 4-byte magic `k8s\\x00` followed by a `runtime.Unknown` message whose `raw` field holds
 the object. `decode_protobuf` turns such a body into the dict the same client would have sent as JSON,
@@ -224,6 +224,8 @@ _SCHEMA: dict[str, str] = {
     "NamespaceCondition": "type=1! status=2! lastTransitionTime=4:Time reason=5 message=6",
     "ConfigMap": "metadata=1:ObjectMeta data=2:{string} binaryData=3:{bytes} immutable=4:bool!",
     "Secret": "metadata=1:ObjectMeta data=2:{bytes} type=3 stringData=4:{string} immutable=5:bool!",
+    "ServiceAccount": "metadata=1:ObjectMeta secrets=2:[ObjectReference] imagePullSecrets=3:[LocalObjectReference] "
+                      "automountServiceAccountToken=4:bool!",
     # --- core/v1: nodes and events
     "Node": "metadata=1:ObjectMeta spec=2:NodeSpec status=3:NodeStatus",
     "NodeSpec": "podCIDR=1 externalID=2 providerID=3 unschedulable=4:bool taints=5:[Taint] podCIDRs=7:[string]",
@@ -267,6 +269,30 @@ _SCHEMA: dict[str, str] = {
     "ReplicaSetStatus": "replicas=1:int! fullyLabeledReplicas=2:int observedGeneration=3:int readyReplicas=4:int "
                         "availableReplicas=5:int conditions=6:[ReplicaSetCondition] terminatingReplicas=7:int!",
     "ReplicaSetCondition": "type=1! status=2! lastTransitionTime=3:Time reason=4 message=5",
+    # --- k8s.io/api/batch/v1
+    "Job": "metadata=1:ObjectMeta spec=2:JobSpec status=3:JobStatus",
+    "JobSpec": "parallelism=1:int! completions=2:int! activeDeadlineSeconds=3:int! selector=4:LabelSelector "
+               "manualSelector=5:bool! template=6:PodTemplateSpec backoffLimit=7:int! ttlSecondsAfterFinished=8:int! "
+               "completionMode=9! suspend=10:bool! podFailurePolicy=11:PodFailurePolicy backoffLimitPerIndex=12:int! "
+               "maxFailedIndexes=13:int! podReplacementPolicy=14! managedBy=15! successPolicy=16:SuccessPolicy",
+    "PodFailurePolicy": "rules=1:[PodFailurePolicyRule]",
+    "PodFailurePolicyRule": "action=1! onExitCodes=2:PodFailurePolicyOnExitCodesRequirement "
+                            "onPodConditions=3:[PodFailurePolicyOnPodConditionsPattern]",
+    "PodFailurePolicyOnExitCodesRequirement": "containerName=1! operator=2! values=3:[int]",
+    "PodFailurePolicyOnPodConditionsPattern": "type=1! status=2!",
+    "SuccessPolicy": "rules=1:[SuccessPolicyRule]",
+    "SuccessPolicyRule": "succeededIndexes=1! succeededCount=2:int!",
+    "JobStatus": "conditions=1:[JobCondition] startTime=2:Time completionTime=3:Time active=4:int succeeded=5:int "
+                 "failed=6:int completedIndexes=7 uncountedTerminatedPods=8:UncountedTerminatedPods ready=9:int! "
+                 "failedIndexes=10! terminating=11:int!",
+    "JobCondition": "type=1! status=2! lastProbeTime=3:Time lastTransitionTime=4:Time reason=5 message=6",
+    "UncountedTerminatedPods": "succeeded=1:[string] failed=2:[string]",
+    "JobTemplateSpec": "metadata=1:ObjectMeta spec=2:JobSpec",
+    "CronJob": "metadata=1:ObjectMeta spec=2:CronJobSpec status=3:CronJobStatus",
+    "CronJobSpec": "schedule=1! startingDeadlineSeconds=2:int! concurrencyPolicy=3 suspend=4:bool! "
+                   "jobTemplate=5:JobTemplateSpec successfulJobsHistoryLimit=6:int! failedJobsHistoryLimit=7:int! "
+                   "timeZone=8!",
+    "CronJobStatus": "active=1:[ObjectReference] lastScheduleTime=4:Time lastSuccessfulTime=5:Time",
     # --- coordination/v1, policy/v1, autoscaling/v1, authentication/v1
     "Lease": "metadata=1:ObjectMeta spec=2:LeaseSpec",
     "LeaseSpec": "holderIdentity=1! leaseDurationSeconds=2:int! acquireTime=3:MicroTime renewTime=4:MicroTime "
@@ -284,9 +310,12 @@ _SCHEMA: dict[str, str] = {
 # (apiVersion, kind) of the top-level objects we decode -> message name.
 _TOP_LEVEL: dict[tuple[str, str], str] = {
     **{("v1", kind): kind for kind in
-       ("Pod", "Service", "Namespace", "ConfigMap", "Secret", "Endpoints", "Node", "Event", "Binding")},
+       ("Pod", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount", "Endpoints", "Node", "Event",
+        "Binding")},
     ("apps/v1", "Deployment"): "Deployment",
     ("apps/v1", "ReplicaSet"): "ReplicaSet",
+    ("batch/v1", "Job"): "Job",
+    ("batch/v1", "CronJob"): "CronJob",
     ("coordination.k8s.io/v1", "Lease"): "Lease",
     ("policy/v1", "Eviction"): "Eviction",
     ("autoscaling/v1", "Scale"): "Scale",

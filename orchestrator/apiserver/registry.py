@@ -83,19 +83,25 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     _core("Node", "nodes", "node", namespaced=False, short_names=("no",), subresources=("status", "proxy")),
     _core("ConfigMap", "configmaps", "configmap", short_names=("cm",)),
     _core("Secret", "secrets", "secret"),
+    _core("ServiceAccount", "serviceaccounts", "serviceaccount", short_names=("sa",)),
     _core("Event", "events", "event", short_names=("ev",), create_on_update=True),
     _core("Binding", "bindings", "binding", verbs=("create",)),
     ResourceInfo("apps", "v1", "Deployment", "deployments", "deployment", True, "apps_v1",
                  short_names=("deploy",), categories=("all",), subresources=("status", "scale")),
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, "apps_v1",
                  short_names=("rs",), categories=("all",), subresources=("status", "scale")),
+    ResourceInfo("apps", "v1", "DaemonSet", "daemonsets", "daemonset", True, "apps_v1",
+                 short_names=("ds",), categories=("all",), subresources=("status",)),
+    ResourceInfo("batch", "v1", "Job", "jobs", "job", True, "batch_v1", categories=("all",), subresources=("status",)),
+    ResourceInfo("batch", "v1", "CronJob", "cronjobs", "cronjob", True, "batch_v1", short_names=("cj",),
+                 categories=("all",), subresources=("status",)),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, "coordination_v1",
                  create_on_update=True),
     ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True, "discovery_v1"),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
-GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1")
+GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1")
 
 
 class Registry:

@@ -49,7 +49,7 @@ PATCH_TYPES = {
     "application/apply-patch+yaml": "apply",
 }
 # Kinds whose metadata.generation tracks spec changes.
-GENERATION_KINDS = {"Deployment", "ReplicaSet", "Service", "Pod"}
+GENERATION_KINDS = {"Deployment", "ReplicaSet", "DaemonSet", "Job", "CronJob", "Service", "Pod"}
 MAX_CONFLICT_RETRIES = 20
 
 
@@ -159,6 +159,10 @@ class RestHandler:
             if method != "POST":
                 raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource ({method})")
             return await self.bind(request, target)
+        if sub == "portforward" and self.kubelet_proxy is not None:
+            from orchestrator.apiserver.portforward import refuse_plain_request
+
+            await refuse_plain_request(request, await self.get_object(target), self.kubelet_proxy)
         if sub in ("portforward", "proxy"):
             raise errors.NotFound(f"{info.plural}/{sub} is not served by this apiserver yet")
         if target.name is None:
@@ -535,11 +539,12 @@ class RestHandler:
         target = Target(info, target.namespace, metadata.get("name"), None)
         warnings = self.validate_types(body, info, request)
         _strip_system_fields(body)
+        # FillObjectMetaSystemFields comes before PrepareForCreate: a Job's generated selector names its uid.
+        metadata["uid"] = str(uuid.uuid4())
         info.strategy.prepare_for_create(body)
         info.strategy.default(body)
         self.validate_values(body, info)
         await self.ensure_namespace_accepts(target)
-        metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = utc_now_iso(self.clock)
         if info.kind in GENERATION_KINDS:
             metadata["generation"] = 1
@@ -602,11 +607,11 @@ class RestHandler:
     async def create_from_body(self, request: Request, target: Target, body: dict, warnings: list[str]) -> Response:
         info = target.info
         _strip_system_fields(body)
+        body["metadata"]["uid"] = str(uuid.uuid4())
         info.strategy.prepare_for_create(body)
         info.strategy.default(body)
         self.validate_values(body, info)
         await self.ensure_namespace_accepts(target)
-        body["metadata"]["uid"] = str(uuid.uuid4())
         body["metadata"]["creationTimestamp"] = utc_now_iso(self.clock)
         if info.kind == "Service":
             async with self.service_allocation_lock:
@@ -961,4 +966,4 @@ class RestHandler:
         pod = await self.get_object(target)
         if self.kubelet_proxy is None:
             raise errors.ServiceUnavailable("no kubelet connection configured")
-        return await self.kubelet_proxy.exec(request, pod)
+        return await self.kubelet_proxy.exec_without_upgrade(request, pod)

@@ -15,6 +15,7 @@ watch ask for column definitions with the first event only (`no_headers`), as Ku
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,6 +157,116 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("Count", "The number of times this event has occurred.", priority=1),
         _column("Name", _NAME_DOC, format_="name", priority=1),
     ],
+    "daemonsets": [
+        _NAME,
+        _column(
+            "Desired",
+            "The total number of nodes that should be running the daemon pod (including nodes correctly running the "
+            "daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
+            type_="integer",
+        ),
+        _column(
+            "Current",
+            "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More "
+            "info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
+            type_="integer",
+        ),
+        _column(
+            "Ready",
+            "numberReady is the number of nodes that should be running the daemon pod and have one or more of the "
+            "daemon pod running with a Ready Condition.",
+            type_="integer",
+        ),
+        _column("Up-to-date", "The total number of nodes that are running updated daemon pod", type_="integer"),
+        _column(
+            "Available",
+            "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running "
+            "and available (ready for at least spec.minReadySeconds)",
+            type_="integer",
+        ),
+        _column(
+            "Node Selector",
+            "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a "
+            "node's labels for the pod to be scheduled on that node. More info: "
+            "https://kubernetes.io/docs/concepts/configuration/assign-pod-node/",
+        ),
+        _AGE,
+        _column("Containers", _CONTAINERS_DOC, priority=1),
+        _column("Images", _IMAGES_DOC, priority=1),
+        _column(
+            "Selector",
+            "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must "
+            "match the pod template's labels. More info: "
+            "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+            priority=1,
+        ),
+    ],
+    "jobs": [
+        _NAME,
+        _column("Status", "Status of the job."),
+        _column(
+            "Completions",
+            "The number of pods which reached phase Succeeded. The value increases monotonically for a given spec. "
+            "However, it may decrease in reaction to scale down of elastic indexed jobs.",
+        ),
+        _column("Duration", "Time required to complete the job."),
+        _AGE,
+        _column("Containers", _CONTAINERS_DOC, priority=1),
+        _column("Images", _IMAGES_DOC, priority=1),
+        _column(
+            "Selector",
+            "A label query over pods that should match the pod count. Normally, the system sets this field for you. "
+            "More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+            priority=1,
+        ),
+    ],
+    "cronjobs": [
+        _NAME,
+        _column("Schedule", "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),
+        _column(
+            "Timezone",
+            "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. "
+            "If not specified, this will default to the time zone of the kube-controller-manager process. The set of "
+            "valid time zone names and the time zone offset is loaded from the system-wide time zone database by the "
+            "API server during CronJob validation and the controller manager during execution. If no system-wide time "
+            "zone database can be found a bundled version of the database is used instead. If the time zone name "
+            "becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller "
+            "will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More "
+            "information can be found in https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones",
+        ),
+        _column(
+            "Suspend",
+            "This flag tells the controller to suspend subsequent executions, it does not apply to already started "
+            "executions. Defaults to false.",
+            type_="boolean",
+        ),
+        _column("Active", "A list of pointers to currently running jobs.", type_="integer"),
+        _column("Last Schedule", "Information when was the last time the job was successfully scheduled."),
+        _AGE,
+        _column("Containers", _CONTAINERS_DOC, priority=1),
+        _column("Images", _IMAGES_DOC, priority=1),
+        _column(
+            "Selector",
+            "A label query over pods that should match the pod count. Normally, the system sets this field for you. "
+            "More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+            priority=1,
+        ),
+    ],
+    "serviceaccounts": [
+        _NAME,
+        _column(
+            "Secrets",
+            "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are "
+            "allowed to use. Pods are only limited to this list if this service account has a "
+            "\"kubernetes.io/enforce-mountable-secrets\" annotation set to \"true\". The "
+            "\"kubernetes.io/enforce-mountable-secrets\" annotation is deprecated since v1.32. Prefer separate "
+            "namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated "
+            "service account token secrets for use outside of pods. Instead, tokens can be requested directly using "
+            "the TokenRequest API, or service account token secrets can be manually created. More info: "
+            "https://kubernetes.io/docs/concepts/configuration/secret",
+        ),
+        _AGE,
+    ],
     "leases": [
         _NAME,
         _column("Holder", "holderIdentity contains the identity of the holder of a current lease."),
@@ -174,6 +285,7 @@ def column_definitions(resource: str) -> list[dict]:
 
 
 _GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)  # metav1.Time{}: what Go's IsZero() reports as unset
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _parse_time(value: datetime | str | None) -> datetime | None:
@@ -183,10 +295,19 @@ def _parse_time(value: datetime | str | None) -> datetime | None:
     if isinstance(value, datetime):
         moment = value
     else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return None
+        return _parse_time_text(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return None if moment == _GO_ZERO_TIME else moment
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_time_text(text: str) -> datetime | None:
+    # Objects made together share their timestamps (to the second), so a list's rows mostly hit the cache.
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return None if moment == _GO_ZERO_TIME else moment
@@ -194,7 +315,7 @@ def _parse_time(value: datetime | str | None) -> datetime | None:
 
 def human_duration(elapsed: timedelta) -> str:
     """apimachinery's duration.HumanDuration: about two significant figures of a duration."""
-    microseconds = elapsed // timedelta(microseconds=1)
+    microseconds = elapsed // _MICROSECOND
     # Go's int(d.Seconds()) truncates toward zero.
     seconds = microseconds // 1_000_000 if microseconds >= 0 else -(-microseconds // 1_000_000)
     if seconds < -1:  # up to a second of clock skew reads as "now"
@@ -296,7 +417,7 @@ def _is_sidecar(init_container: dict | None) -> bool:
 
 def _pod_cells(pod: dict, now: datetime) -> list:
     """printPod: READY, STATUS and RESTARTS from the container statuses, as kubectl shows them."""
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    metadata, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     conditions = status.get("conditions") or []
     init_specs = spec.get("initContainers") or []
     init_by_name = {container.get("name"): container for container in init_specs}
@@ -349,9 +470,9 @@ def _pod_cells(pod: dict, now: datetime) -> list:
         if reason == "Completed" and has_running:
             reason = "Running" if _condition_true(conditions, "Ready") else "NotReady"
 
-    if _get(pod, "metadata", "deletionTimestamp") and status.get("reason") == "NodeLost":
+    if metadata.get("deletionTimestamp") and status.get("reason") == "NodeLost":
         reason = "Unknown"
-    elif _get(pod, "metadata", "deletionTimestamp") and phase not in ("Succeeded", "Failed"):
+    elif metadata.get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
         reason = "Terminating"
 
     restarts_cell = str(restarts)
@@ -369,11 +490,11 @@ def _pod_cells(pod: dict, now: datetime) -> list:
         passed = sum(1 for gate in gates if _get(first_by_type, gate.get("conditionType"), "status") == "True")
         readiness_gates = f"{passed}/{len(gates)}"
     return [
-        _get(pod, "metadata", "name") or "",
+        metadata.get("name") or "",
         f"{ready}/{total}",
         reason,
         restarts_cell,
-        format_age(_get(pod, "metadata", "creationTimestamp"), now),
+        format_age(metadata.get("creationTimestamp"), now),
         pod_ip,
         spec.get("nodeName") or "<none>",
         status.get("nominatedNodeName") or "<none>",
@@ -426,6 +547,91 @@ def _replicaset_cells(replicaset: dict, now: datetime) -> list:
         format_age(_get(replicaset, "metadata", "creationTimestamp"), now),
         *_container_cells(_get(spec, "template", "spec")),
         _format_label_selector(spec.get("selector")),
+    ]
+
+
+def _daemonset_cells(daemon_set: dict, now: datetime) -> list:
+    spec, status = daemon_set.get("spec") or {}, daemon_set.get("status") or {}
+    return [
+        _get(daemon_set, "metadata", "name") or "",
+        status.get("desiredNumberScheduled") or 0,
+        status.get("currentNumberScheduled") or 0,
+        status.get("numberReady") or 0,
+        status.get("updatedNumberScheduled") or 0,
+        status.get("numberAvailable") or 0,
+        _format_labels(_get(spec, "template", "spec", "nodeSelector")),
+        format_age(_get(daemon_set, "metadata", "creationTimestamp"), now),
+        *_container_cells(_get(spec, "template", "spec")),
+        _format_label_selector(spec.get("selector")),
+    ]
+
+
+def _job_status(job: dict) -> str:
+    """printJob's STATUS (Kubernetes 1.32): finished, else being deleted, else suspended, else failing, else running."""
+    conditions = _get(job, "status", "conditions")
+    if _first_condition_true(conditions, "Complete"):
+        return "Complete"
+    if _first_condition_true(conditions, "Failed"):
+        return "Failed"
+    if _get(job, "metadata", "deletionTimestamp"):
+        return "Terminating"
+    if _first_condition_true(conditions, "Suspended"):
+        return "Suspended"
+    if _first_condition_true(conditions, "FailureTarget"):
+        return "FailureTarget"
+    return "Running"
+
+
+def _first_condition_true(conditions: list | None, condition_type: str) -> bool:
+    """hasJobCondition: the first condition of the type decides."""
+    for condition in conditions or []:
+        if condition.get("type") == condition_type:
+            return condition.get("status") == "True"
+    return False
+
+
+def _job_cells(job: dict, now: datetime) -> list:
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    succeeded = status.get("succeeded") or 0
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif (spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    started, finished = _parse_time(status.get("startTime")), _parse_time(status.get("completionTime"))
+    if started is None:
+        duration = ""
+    elif finished is None:
+        duration = format_age(started, now)
+    else:
+        duration = human_duration(finished - started)
+    return [
+        _get(job, "metadata", "name") or "",
+        _job_status(job),
+        completions,
+        duration,
+        format_age(_get(job, "metadata", "creationTimestamp"), now),
+        *_container_cells(_get(spec, "template", "spec")),
+        _format_label_selector(spec.get("selector")),
+    ]
+
+
+def _cronjob_cells(cronjob: dict, now: datetime) -> list:
+    spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
+    suspend = spec.get("suspend")
+    job_spec = _get(spec, "jobTemplate", "spec") or {}
+    last_schedule = status.get("lastScheduleTime")
+    return [
+        _get(cronjob, "metadata", "name") or "",
+        spec.get("schedule") or "",
+        spec.get("timeZone") if spec.get("timeZone") is not None else "<none>",
+        "<unset>" if suspend is None else ("True" if suspend else "False"),  # printBoolPtr
+        len(status.get("active") or []),
+        "<none>" if last_schedule is None else format_age(last_schedule, now),
+        format_age(_get(cronjob, "metadata", "creationTimestamp"), now),
+        *_container_cells(_get(job_spec, "template", "spec")),
+        _format_label_selector(job_spec.get("selector")),
     ]
 
 
@@ -574,6 +780,9 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "pods": _pod_cells,
     "deployments": _deployment_cells,
     "replicasets": _replicaset_cells,
+    "daemonsets": _daemonset_cells,
+    "jobs": _job_cells,
+    "cronjobs": _cronjob_cells,
     "services": _service_cells,
     "endpoints": _endpoints_cells,
     "nodes": _node_cells,
@@ -582,6 +791,7 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "configmaps": _named(lambda cm: len(cm.get("data") or {}) + len(cm.get("binaryData") or {})),
     "secrets": _named(lambda secret: secret.get("type") or "Opaque", lambda secret: len(secret.get("data") or {})),
     "leases": _named(lambda lease: _get(lease, "spec", "holderIdentity") or ""),
+    "serviceaccounts": _named(lambda account: len(account.get("secrets") or [])),
 }
 _DEFAULT_PRINTER = _named()
 

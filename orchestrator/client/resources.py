@@ -3,22 +3,31 @@
 A `Resource` names a resource (group, version, plural) and builds its URL paths,
 e.g. `/api/v1/namespaces/ns/pods/web/status` or `/apis/apps/v1/deployments`.
 Used by the ApiClient (`rest.py`), informers and every component that reads or
-writes objects through the apiserver.
+writes objects through the apiserver, and by the `orc` CLI — which is why it is a named tuple and
+not a dataclass, and quotes URLs itself: importing dataclasses and urllib.parse, and building a
+dataclass, cost the CLI's start-up about as much as a request to the apiserver.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import quote
+from collections import namedtuple
+
+# RFC 3986's unreserved characters: what urllib.parse.quote(text, safe="") leaves as it is.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 
 
-@dataclass(frozen=True)
-class Resource:
-    group: str  # "" for the core (legacy) group served under /api
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool
+def quote_segment(text: str) -> str:
+    """`text` percent-encoded for one path segment or query value, as urllib.parse.quote(text, safe="")."""
+    if _UNRESERVED.issuperset(text):
+        return text
+    return "".join(chr(byte) if chr(byte) in _UNRESERVED else f"%{byte:02X}" for byte in text.encode("utf-8"))
+
+
+class Resource(namedtuple("Resource", ("group", "version", "plural", "kind", "namespaced"))):
+    """A resource: its group ("" for the core group served under /api), version, plural, kind, and
+    whether its objects live in namespaces. Immutable, comparable and hashable."""
+
+    __slots__ = ()
 
     @property
     def api_version(self) -> str:
@@ -33,10 +42,10 @@ class Resource:
         """
         root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace:
-            root += f"/namespaces/{quote(namespace, safe='')}"
+            root += f"/namespaces/{quote_segment(namespace)}"
         path = f"{root}/{self.plural}"
         if name is not None:
-            path += f"/{quote(name, safe='')}"
+            path += f"/{quote_segment(name)}"
             if subresource:
                 path += f"/{subresource}"
         return path
@@ -50,7 +59,11 @@ ENDPOINTSLICES = Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointS
 NAMESPACES = Resource("", "v1", "namespaces", "Namespace", False)
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap", True)
 SECRETS = Resource("", "v1", "secrets", "Secret", True)
+SERVICEACCOUNTS = Resource("", "v1", "serviceaccounts", "ServiceAccount", True)
 EVENTS = Resource("", "v1", "events", "Event", True)
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment", True)
 REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet", True)
+DAEMONSETS = Resource("apps", "v1", "daemonsets", "DaemonSet", True)
+JOBS = Resource("batch", "v1", "jobs", "Job", True)
+CRONJOBS = Resource("batch", "v1", "cronjobs", "CronJob", True)
 LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease", True)

@@ -6,7 +6,7 @@ again before its informer has seen them: `expect_creations(key, 3)` makes
 passed, in case a watch event was lost). Deletions are tracked by pod key
 (UIDTrackingControllerExpectations), so a pod deleted by someone else does not count.
 
-Used by the ReplicaSet controller; the clock is injected so tests drive the expiry.
+Used by the ReplicaSet, Job and DaemonSet controllers; the clock is injected so tests drive the expiry.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ class Expectations:
 
     def expect_deletions(self, key: str, pod_keys: list[str]) -> None:
         self._records[key] = _Expectation(adds=0, deletes=set(pod_keys), timestamp=self._clock())
+
+    def expect(self, key: str, *, creations: int, deletions: list[str]) -> None:
+        """Both at once, for a sync that creates some pods and deletes others (the DaemonSet's)."""
+        self._records[key] = _Expectation(adds=creations, deletes=set(deletions), timestamp=self._clock())
 
     def creation_observed(self, key: str) -> None:
         record = self._records.get(key)

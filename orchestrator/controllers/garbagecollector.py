@@ -33,13 +33,17 @@ from orchestrator.api.errors import NotFound
 from orchestrator.client.informer import Informer, key_of
 from orchestrator.client.resources import (
     CONFIGMAPS,
+    CRONJOBS,
+    DAEMONSETS,
     DEPLOYMENTS,
     ENDPOINTS,
+    JOBS,
     LEASES,
     NODES,
     PODS,
     REPLICASETS,
     SECRETS,
+    SERVICEACCOUNTS,
     SERVICES,
     Resource,
 )
@@ -53,8 +57,8 @@ from orchestrator.controllers.base import (
 )
 
 # Every resource whose objects may own, or be owned by, others (Events never are).
-GC_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS,
-                                      LEASES, NODES)
+GC_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, DAEMONSETS, CRONJOBS, JOBS, PODS, SERVICES, ENDPOINTS,
+                                      CONFIGMAPS, SECRETS, SERVICEACCOUNTS, LEASES, NODES)
 FOREGROUND_FINALIZER = "foregroundDeletion"
 ORPHAN_FINALIZER = "orphan"
 

@@ -17,21 +17,28 @@ import time
 from typing import Any
 
 from orchestrator.controllers.base import Clock, Controller, SharedInformers
+from orchestrator.controllers.cronjob import CronJobController
+from orchestrator.controllers.daemonset import DaemonSetController
 from orchestrator.controllers.deployment import DeploymentController
 from orchestrator.controllers.endpoints import EndpointsController
 from orchestrator.controllers.endpointslice import EndpointSliceMirroringController
 from orchestrator.controllers.garbagecollector import GarbageCollector
+from orchestrator.controllers.job import JobController
+from orchestrator.controllers.job.plan import DEFAULT_POD_FAILURE_BACKOFF
 from orchestrator.controllers.namespace import NamespaceController
 from orchestrator.controllers.nodelifecycle import NodeLifecycleController
 from orchestrator.controllers.replicaset import ReplicaSetController
+from orchestrator.controllers.serviceaccounts import ServiceAccountsController
+from orchestrator.controllers.ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger(__name__)
 
 
 class ControllerManager:
     def __init__(self, client: Any, *, node_monitor_grace_period: float = 40.0, pod_eviction_timeout: float = 300.0,
-                 clock: Clock = time.time):
+                 clock: Clock = time.time, job_pod_failure_backoff: float = DEFAULT_POD_FAILURE_BACKOFF):
         self.client = client
+        self.job_pod_failure_backoff = job_pod_failure_backoff
         self.node_monitor_grace_period = node_monitor_grace_period
         self.pod_eviction_timeout = pod_eviction_timeout
         self.clock = clock
@@ -42,12 +49,17 @@ class ControllerManager:
         return [
             ReplicaSetController(client, informers, clock=self.clock),
             DeploymentController(client, informers, clock=self.clock),
+            JobController(client, informers, clock=self.clock, pod_failure_backoff=self.job_pod_failure_backoff),
+            TTLAfterFinishedController(client, informers, clock=self.clock),
+            CronJobController(client, informers, clock=self.clock),
+            DaemonSetController(client, informers, clock=self.clock),
             EndpointsController(client, informers),
             EndpointSliceMirroringController(client, informers),
             NodeLifecycleController(client, informers, node_monitor_grace_period=self.node_monitor_grace_period,
                                     pod_eviction_timeout=self.pod_eviction_timeout, clock=self.clock),
             GarbageCollector(client, informers),
             NamespaceController(client, informers, clock=self.clock),
+            ServiceAccountsController(client, informers),
         ]
 
     async def run(self) -> None:

@@ -25,15 +25,19 @@ from typing import Any
 from orchestrator.api.errors import APIError, MethodNotAllowed, NotFound
 from orchestrator.client.resources import (
     CONFIGMAPS,
+    CRONJOBS,
+    DAEMONSETS,
     DEPLOYMENTS,
     ENDPOINTS,
     ENDPOINTSLICES,
     EVENTS,
+    JOBS,
     LEASES,
     NAMESPACES,
     PODS,
     REPLICASETS,
     SECRETS,
+    SERVICEACCOUNTS,
     SERVICES,
     Resource,
 )
@@ -41,8 +45,9 @@ from orchestrator.controllers.base import Clock, Controller, SharedInformers, fo
 
 KUBERNETES_FINALIZER = "kubernetes"
 # Controllers first, so they stop making pods; events last, so deletions can still be reported.
-NAMESPACED_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, PODS, SERVICES, ENDPOINTS, ENDPOINTSLICES,
-                                              CONFIGMAPS, SECRETS, LEASES, EVENTS)
+NAMESPACED_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, DAEMONSETS, CRONJOBS, JOBS, PODS, SERVICES,
+                                              ENDPOINTS, ENDPOINTSLICES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, LEASES,
+                                              EVENTS)
 CONTENT_REMAINING_RETRY_SECONDS = 2.0
 
 # (type, reason, message) of each condition when all is well (namespaceConditionUpdater's okay values).

@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.api.errors import APIError, Conflict, NotFound
+from orchestrator.api.errors import Conflict, NotFound
 from orchestrator.apiserver.selectors import LabelSelector, selector_from_object, selector_from_set
-from orchestrator.client.events import NORMAL, WARNING, EventRecorder
+from orchestrator.client.events import EventRecorder
 from orchestrator.client.informer import key_of
 from orchestrator.client.resources import PODS, REPLICASETS
 from orchestrator.controllers.base import (
@@ -32,12 +32,12 @@ from orchestrator.controllers.base import (
     controller_ref,
     format_time,
     is_being_deleted,
-    is_namespace_terminating,
     labels_of,
     owners_selecting,
     resolve_controller_ref,
 )
 from orchestrator.controllers.expectations import Expectations
+from orchestrator.controllers.podcontrol import PodControl
 from orchestrator.controllers.podutil import (
     is_pod_active,
     is_pod_available,
@@ -176,6 +176,7 @@ class ReplicaSetController(Controller):
         self.replica_sets = informers.get(REPLICASETS, indexes=[NAMESPACE_INDEX])
         self.pods = informers.get(PODS, indexes=[NAMESPACE_INDEX])
         self.refs = ControllerRefManager(client, owner_resource=REPLICASETS, dependent_resource=PODS)
+        self.pod_control = PodControl(client, self.recorder, self.expectations, self.log)
         self.replica_sets.add_handler(on_add=self.enqueue, on_update=self._update_replica_set,
                                       on_delete=self._delete_replica_set)
         self.pods.add_handler(on_add=self._add_pod, on_update=self._update_pod, on_delete=self._delete_pod)
@@ -294,7 +295,7 @@ class ReplicaSetController(Controller):
             self.expectations.expect_deletions(key, [key_of(pod) for pod in plan.delete])
             self.log.info("replicaset %s: too many replicas (need %d, have %d), deleting %d",
                           key, desired_replicas(rs), len(pods), len(plan.delete))
-            results = await asyncio.gather(*(self._delete_pod_of(rs, key, pod) for pod in plan.delete),
+            results = await asyncio.gather(*(self.pod_control.delete(rs, pod) for pod in plan.delete),
                                            return_exceptions=True)
             errors = [result for result in results if isinstance(result, Exception)]
             if errors:
@@ -311,29 +312,7 @@ class ReplicaSetController(Controller):
         return created, None
 
     async def _create_pod(self, rs: dict) -> None:
-        try:
-            pod = await self.client.create(PODS, pod_from_template(rs), namespace=rs["metadata"].get("namespace"))
-        except APIError as error:
-            if is_namespace_terminating(error):
-                return  # every create will fail until the namespace is gone; nothing to report
-            self.recorder.record(rs, WARNING, "FailedCreate", f"Error creating: {error}")
-            raise
-        self.log.info("replicaset %s: created pod %s", key_of(rs), pod["metadata"]["name"])
-        self.recorder.record(rs, NORMAL, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
-
-    async def _delete_pod_of(self, rs: dict, key: str, pod: dict) -> None:
-        name = pod["metadata"]["name"]
-        try:
-            await self.client.delete(PODS, name, namespace=pod["metadata"].get("namespace"))
-        except NotFound:
-            self.expectations.deletion_observed(key, key_of(pod))
-            return
-        except Exception as error:
-            self.expectations.deletion_observed(key, key_of(pod))
-            self.recorder.record(rs, WARNING, "FailedDelete", f"Error deleting: {error}")
-            raise
-        self.log.info("replicaset %s: deleted pod %s", key, name)
-        self.recorder.record(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
+        await self.pod_control.create(rs, pod_from_template(rs))
 
     async def _write_status(self, rs: dict, status: dict) -> None:
         if (rs.get("status") or {}) == status:

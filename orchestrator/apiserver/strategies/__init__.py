@@ -11,8 +11,9 @@ Used by: orchestrator/apiserver/registry.py (ResourceInfo.strategy) and rest.py.
 
 from __future__ import annotations
 
-from orchestrator.apiserver.strategies.apps import DeploymentStrategy, ReplicaSetStrategy
+from orchestrator.apiserver.strategies.apps import DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
+from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
 from orchestrator.apiserver.strategies.coordination import LeaseStrategy
 from orchestrator.apiserver.strategies.core import (
     BindingStrategy,
@@ -41,6 +42,9 @@ STRATEGIES: dict[str, Strategy] = {
         BindingStrategy(),
         DeploymentStrategy(),
         ReplicaSetStrategy(),
+        DaemonSetStrategy(),
+        JobStrategy(),
+        CronJobStrategy(),
         LeaseStrategy(),
     )
 }

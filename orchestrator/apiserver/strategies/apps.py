@@ -1,13 +1,14 @@
-"""Strategies for apps/v1 Deployment and ReplicaSet.
+"""Strategies for apps/v1 Deployment, ReplicaSet and DaemonSet.
 
 Mirrors pkg/apis/apps/v1/defaults.go, pkg/apis/apps/validation/validation.go and
-pkg/registry/apps/{deployment,replicaset}/strategy.go: the selector must match the pod
+pkg/registry/apps/{deployment,replicaset,daemonset}/strategy.go: the selector must match the pod
 template and may not change after create, the template is validated as a pod spec
 under `spec.template.spec`, status belongs to the controllers.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,23 +28,12 @@ from orchestrator.apiserver.strategies.meta import (
     validate_label_selector,
     validate_nonnegative,
 )
-from orchestrator.apiserver.strategies.podspec import default_pod_spec, validate_pod_template_spec
+from orchestrator.apiserver.strategies.podspec import default_template, validate_pod_template_spec
 
 DEFAULT_MAX_SURGE = "25%"
 DEFAULT_MAX_UNAVAILABLE = "25%"
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
-
-
-def _default_template(spec: dict) -> None:
-    # The template and its pod spec are structs in Go: they are defaulted even when absent.
-    template = spec.get("template")
-    if template is None:
-        template = spec["template"] = {}
-    pod_spec = template.get("spec")
-    if pod_spec is None:
-        pod_spec = template["spec"] = {}
-    default_pod_spec(pod_spec)
 
 
 def validate_template_for_selector(spec: Mapping[str, Any], *, owner_kind: str) -> list[FieldError]:
@@ -167,7 +157,7 @@ class DeploymentStrategy(Strategy):
             spec["revisionHistoryLimit"] = DEFAULT_REVISION_HISTORY_LIMIT
         if spec.get("progressDeadlineSeconds") is None:
             spec["progressDeadlineSeconds"] = DEFAULT_PROGRESS_DEADLINE_SECONDS
-        _default_template(spec)
+        default_template(spec)
 
     def validate(self, deployment: dict) -> list[FieldError]:
         return self.validate_metadata(deployment) + self._validate_spec(deployment.get("spec") or {})
@@ -247,7 +237,7 @@ class ReplicaSetStrategy(Strategy):
         spec = replica_set.setdefault("spec", {})
         if spec.get("replicas") is None:
             spec["replicas"] = 1
-        _default_template(spec)
+        default_template(spec)
 
     def validate(self, replica_set: dict) -> list[FieldError]:
         return self.validate_metadata(replica_set) + self._validate_spec(replica_set.get("spec") or {})
@@ -271,3 +261,129 @@ class ReplicaSetStrategy(Strategy):
             errors += validate_nonnegative(status.get(key) or 0, f"status.{key}")
         return errors + _validate_replica_counts(status, ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"))
 
+
+
+# ================================================================ DaemonSet
+
+DAEMONSET_UPDATE_STRATEGIES = ["RollingUpdate", "OnDelete"]
+# apps/v1 carries the old spec.templateGeneration as this annotation; the controller labels pods with it.
+TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
+
+
+def _go_daemonset_strategy(strategy: Mapping[str, Any]) -> GoValue:
+    rolling = "(*apps.RollingUpdateDaemonSet)(nil)" if strategy.get("rollingUpdate") is None else "&apps.RollingUpdateDaemonSet{...}"
+    return GoValue(f"apps.DaemonSetUpdateStrategy{{Type:{go_quote(strategy.get('type') or '')}, RollingUpdate:{rolling}}}")
+
+
+def validate_daemonset_update_strategy(strategy: Mapping[str, Any], path: str) -> list[FieldError]:
+    """ValidateDaemonSetUpdateStrategy: exactly one of maxUnavailable and maxSurge is non-zero."""
+    strategy_type = strategy.get("type") or ""
+    if strategy_type == "OnDelete":
+        return []
+    if strategy_type != "RollingUpdate":
+        return [not_supported(path, _go_daemonset_strategy(strategy), DAEMONSET_UPDATE_STRATEGIES)]
+    rolling_update = strategy.get("rollingUpdate")
+    if rolling_update is None:
+        return [required(f"{path}.rollingUpdate")]
+    rolling_path = f"{path}.rollingUpdate"
+    max_unavailable, max_surge = rolling_update.get("maxUnavailable"), rolling_update.get("maxSurge")
+    errors = _validate_positive_int_or_percent(max_unavailable, f"{rolling_path}.maxUnavailable")
+    errors += _validate_positive_int_or_percent(max_surge, f"{rolling_path}.maxSurge")
+    errors += _validate_not_more_than_100_percent(max_unavailable, f"{rolling_path}.maxUnavailable")
+    errors += _validate_not_more_than_100_percent(max_surge, f"{rolling_path}.maxSurge")
+    has_unavailable = _int_or_percent_value(max_unavailable) != 0
+    has_surge = _int_or_percent_value(max_surge) != 0
+    if has_unavailable and has_surge:
+        errors.append(invalid(f"{rolling_path}.maxSurge", go_int_or_string(max_surge),
+                              "may not be set when maxUnavailable is non-zero"))
+    elif not has_unavailable and not has_surge:
+        errors.append(required(f"{rolling_path}.maxUnavailable", "cannot be 0 when maxSurge is 0"))
+    return errors
+
+
+class DaemonSetStrategy(Strategy):
+    kind = "DaemonSet"
+    has_status = True
+
+    def prepare_for_create(self, daemon_set: dict) -> None:
+        super().prepare_for_create(daemon_set)
+        metadata = daemon_set.setdefault("metadata", {})
+        annotations = metadata.get("annotations") or {}
+        metadata["annotations"] = {**annotations, TEMPLATE_GENERATION_ANNOTATION: "1"}
+
+    def prepare_for_update(self, new: dict, old: dict) -> None:
+        """A changed template is a new template generation (the controller's pods say which one they run)."""
+        super().prepare_for_update(new, old)
+        old_generation = ((old.get("metadata") or {}).get("annotations") or {}).get(TEMPLATE_GENERATION_ANNOTATION, "1")
+        new_meta = new.setdefault("metadata", {})
+        annotations = dict(new_meta.get("annotations") or {})
+        generation = int(old_generation) if old_generation.isdigit() else 1
+        defaulted = copy.deepcopy(new.get("spec") or {})  # defaults are applied after this hook
+        default_template(defaulted)
+        if defaulted.get("template") != (old.get("spec") or {}).get("template"):
+            generation += 1
+        annotations[TEMPLATE_GENERATION_ANNOTATION] = str(generation)
+        new_meta["annotations"] = annotations
+
+    def default(self, daemon_set: dict) -> None:
+        """SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0; ten revisions kept."""
+        spec = daemon_set.setdefault("spec", {})
+        strategy = spec.get("updateStrategy") or {}
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+        if strategy["type"] == "RollingUpdate":
+            rolling_update = strategy.get("rollingUpdate") or {}
+            if rolling_update.get("maxUnavailable") is None:
+                rolling_update["maxUnavailable"] = 1
+            if rolling_update.get("maxSurge") is None:
+                rolling_update["maxSurge"] = 0
+            strategy["rollingUpdate"] = rolling_update
+        spec["updateStrategy"] = strategy
+        if spec.get("revisionHistoryLimit") is None:
+            spec["revisionHistoryLimit"] = DEFAULT_REVISION_HISTORY_LIMIT
+        default_template(spec)
+
+    def validate(self, daemon_set: dict) -> list[FieldError]:
+        return self.validate_metadata(daemon_set) + self._validate_spec(daemon_set.get("spec") or {})
+
+    def _validate_spec(self, spec: Mapping[str, Any]) -> list[FieldError]:
+        """ValidateDaemonSetSpec."""
+        selector = spec.get("selector")
+        template = spec.get("template") or {}
+        errors: list[FieldError] = []
+        if selector is None:
+            errors.append(required("spec.selector"))
+        else:
+            errors += validate_label_selector(selector, "spec.selector")
+        labels = (template.get("metadata") or {}).get("labels")
+        if selector_is_usable(selector) and not selector_matches(selector, labels):
+            errors.append(invalid("spec.template.metadata.labels", go_string_map(labels),
+                                  "`selector` does not match template `labels`"))
+        if selector is not None and selector_is_empty(selector):
+            errors.append(invalid("spec.selector", go_label_selector(selector), "empty selector is invalid for daemonset"))
+        errors += validate_pod_template_spec(template, "spec.template")
+        pod_spec = template.get("spec") or {}
+        restart_policy = pod_spec.get("restartPolicy") or ""
+        if restart_policy != "Always":
+            errors.append(not_supported("spec.template.spec.restartPolicy", restart_policy, ["Always"]))
+        if pod_spec.get("activeDeadlineSeconds") is not None:
+            errors.append(invalid("spec.template.spec.activeDeadlineSeconds", pod_spec["activeDeadlineSeconds"],
+                                  "activeDeadlineSeconds in DaemonSet is not Supported"))
+        errors += validate_nonnegative(spec.get("minReadySeconds") or 0, "spec.minReadySeconds")
+        errors += validate_daemonset_update_strategy(spec.get("updateStrategy") or {}, "spec.updateStrategy")
+        if spec.get("revisionHistoryLimit") is not None:
+            errors += validate_nonnegative(spec["revisionHistoryLimit"], "spec.revisionHistoryLimit")
+        return errors
+
+    def validate_update(self, new: dict, old: dict) -> list[FieldError]:
+        """ValidateDaemonSetUpdate: the spec as on create, and a selector that never changes."""
+        errors = self.validate_metadata_update(new, old) + self._validate_spec(new.get("spec") or {})
+        return errors + _validate_selector_unchanged(new, old)
+
+    def validate_status_update(self, new: dict, old: dict) -> list[FieldError]:
+        errors = self.validate_metadata_update(new, old)
+        status = new.get("status") or {}
+        for key in ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady",
+                    "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable"):
+            errors += validate_nonnegative(status.get(key) or 0, f"status.{key}")
+        return errors + _validate_collision_count(new, old)

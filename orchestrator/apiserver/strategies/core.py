@@ -47,6 +47,7 @@ from orchestrator.apiserver.strategies.podspec import (
     compute_pod_qos,
     default_pod_only_fields,
     default_pod_spec,
+    mirror_service_account,
     validate_containers_only_for_pod,
     validate_pod_spec,
     validate_pod_spec_update,
@@ -58,6 +59,7 @@ DEFAULT_NODE_PORT_RANGE = (30000, 32767)
 DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800
 MAX_CLIENT_IP_AFFINITY_SECONDS = 86400
 SYSTEM_POD_CONDITIONS = {"PodScheduled", "Ready", "Initialized"}
+DEFAULT_SERVICE_ACCOUNT = "default"
 
 
 # ================================================================ Pod
@@ -99,6 +101,11 @@ class PodStrategy(Strategy):
 
     def validate_update(self, new: dict, old: dict) -> list[FieldError]:
         """ValidatePodUpdate: a running pod's spec is all but frozen."""
+        old_spec = old.get("spec") or {}
+        if old_spec.get("serviceAccountName") and not old_spec.get("serviceAccount"):
+            # Stored before `serviceAccount` was echoed: read it as Kubernetes' conversion would.
+            old = {**old, "spec": copy.deepcopy(old_spec)}
+            mirror_service_account(old["spec"])
         errors = self.validate_metadata_update(new, old)
         errors += self._validate_metadata_and_spec(new)
         return errors + validate_pod_spec_update(new.get("spec") or {}, old.get("spec") or {})
@@ -130,7 +137,11 @@ class PodStrategy(Strategy):
         return errors
 
     def prepare_for_create(self, pod: dict) -> None:
-        spec = pod.get("spec") or {}
+        spec = pod.setdefault("spec", {})
+        # The ServiceAccount admission plugin: a pod runs as its namespace's `default` unless told otherwise.
+        # (It also refuses pods whose account does not exist and mounts a token; neither is done here.)
+        if not spec.get("serviceAccountName") and not spec.get("serviceAccount"):
+            spec["serviceAccountName"] = DEFAULT_SERVICE_ACCOUNT
         pod["status"] = {"phase": "Pending", "qosClass": compute_pod_qos(spec)}
         if spec.get("schedulingGates"):
             pod["status"]["conditions"] = [{

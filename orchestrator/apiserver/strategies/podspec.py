@@ -133,6 +133,7 @@ def default_pod_spec(spec: dict) -> None:
     if spec.get("terminationGracePeriodSeconds") is None:
         spec["terminationGracePeriodSeconds"] = DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS
     _set_default(spec, "schedulerName", DEFAULT_SCHEDULER_NAME)
+    mirror_service_account(spec)
     for container in spec.get("containers") or []:
         default_container(container)
     for container in spec.get("initContainers") or []:
@@ -141,6 +142,25 @@ def default_pod_spec(spec: dict) -> None:
         default_container(container)
     for volume in spec.get("volumes") or []:
         default_volume(volume)
+
+
+def default_template(spec: dict) -> None:
+    """The pod defaults inside a workload's `spec.template` (the template and its pod spec are structs in
+    Go: they are defaulted even when absent)."""
+    template = spec.get("template")
+    if template is None:
+        template = spec["template"] = {}
+    pod_spec = template.get("spec")
+    if pod_spec is None:
+        pod_spec = template["spec"] = {}
+    default_pod_spec(pod_spec)
+
+
+def mirror_service_account(spec: dict) -> None:
+    """v1 conversion: the deprecated `serviceAccount` stands in for an empty `serviceAccountName`, and echoes it."""
+    name = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if name:
+        spec["serviceAccountName"] = spec["serviceAccount"] = name
 
 
 def default_container(container: dict) -> None:
