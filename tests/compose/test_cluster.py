@@ -1,21 +1,22 @@
 """Acceptance of the multi-node docker-compose cluster (issue 7), against real containers.
 
 One cluster for the module (conftest.py); the tests run in order and build on each
-other's objects, as a person following the README would: nodes Ready, a Deployment
-spread over the nodes behind a LoadBalancer Service (story 1 of the scenarios), pods
-talking across nodes, a worker stopped and started again, then one etcd member, the
-leading controller-manager and one apiserver stopped together, and finally `down -v`.
+other's objects, as a person following the README would: nodes Ready, stories 1
+(hello-node: spread over the nodes, LoadBalancer, rolling update, a pod replaced) and 2
+(classifier: NodePort 32767 on every node, front end -> API by Service name across
+nodes, failed rollout and undo, `delete -f`) of the scenarios, written once in
+tests/stories.py; pods talking across nodes; a worker stopped and started again (with
+story 1's hello-node still running), then one etcd member, the leading controller-manager
+and one apiserver stopped together, and finally `down -v`.
 Test traffic goes only to 127.0.0.1 (the API) and to the containers of this cluster.
 Every wait is bounded.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import time
-import urllib.request
 
 import pytest
 import yaml
@@ -23,12 +24,20 @@ import yaml
 from orchestrator.cluster.compose import wait_until
 from orchestrator.cluster.podnetwork import node_internal_ip
 from orchestrator.kubelet.runtime import LABEL_POD_NAME, LABEL_ROLE
+from tests.stories import (
+    ECHO_PORT,
+    HELLO_NODE,
+    HELLO_NODE_REPLICAS,
+    RoundRobin,
+    load_balancer_addresses,
+    story_1_hello_node,
+    story_2_classifier,
+)
 
 pytestmark = pytest.mark.compose
 
 WORKERS = ["worker-1", "worker-2", "worker-3"]
-APP = "hello-node"
-ECHO_PORT = 8080
+APP = HELLO_NODE
 LEADER_HANDOVER_DEADLINE_SECONDS = 15
 
 
@@ -50,33 +59,9 @@ def wait_for_ready_pods(cluster, app: str, count: int, *, timeout: float, avoid_
     return wait_until(enough, timeout=timeout, interval=2, what=f"{count} ready pods of {app}")
 
 
-def http_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
-def load_balancer_addresses(cluster, service: str) -> list[str]:
-    ingress = cluster.get("service", service).get("status", {}).get("loadBalancer", {}).get("ingress") or []
-    return [entry["ip"] for entry in ingress if entry.get("ip")]
-
-
 def ingress_of_size(cluster, service: str, size: int) -> list[str] | None:
-    addresses = load_balancer_addresses(cluster, service)
+    addresses = load_balancer_addresses(cluster.kubectl, service)
     return addresses if len(addresses) == size else None
-
-
-def answers(url: str) -> dict | None:
-    """The JSON answer at `url`, or None while nothing answers there yet."""
-    try:
-        return http_json(url)
-    except OSError:
-        return None
-
-
-def answering_hosts(addresses: list[str], *, requests: int) -> list[str]:
-    """The `host` of each answer to `requests` GETs spread over the load balancer's addresses."""
-    return [http_json(f"http://{addresses[index % len(addresses)]}:{ECHO_PORT}/")["host"]
-            for index in range(requests)]
 
 
 def lease_holder(cluster, name: str) -> str | None:
@@ -97,30 +82,17 @@ def test_three_nodes_are_ready_each_with_its_pod_cidr(cluster):
     assert cluster.ready_nodes() == WORKERS
 
 
-def test_deployment_spreads_over_the_nodes_and_its_load_balancer_answers(cluster):
-    cluster.kubectl("create", "deployment", APP, "--image=echo:v1", f"--port={ECHO_PORT}")
-    cluster.kubectl("scale", "deployment", APP, "--replicas=6")
-    pods = wait_for_ready_pods(cluster, APP, 6, timeout=120)
-    cluster.kubectl("expose", "deployment", APP, "--type=LoadBalancer", f"--port={ECHO_PORT}")
-    addresses = wait_until(lambda: load_balancer_addresses(cluster, APP), timeout=60, what="an external address")
-    for address in addresses:  # the proxies program their rules a moment after the address is published
-        url = f"http://{address}:{ECHO_PORT}/"
-        wait_until(functools.partial(answers, url), timeout=30, what=f"an answer from {url}")
+def test_story_1_hello_node_over_three_nodes(story_cluster, cluster):
+    story_1_hello_node(story_cluster)
 
-    assert {pod["spec"]["nodeName"] for pod in pods} == set(WORKERS)
-    assert {pod["status"]["podIP"].rsplit(".", 1)[0] for pod in pods} == {"10.244.1", "10.244.2", "10.244.3"}
-    assert len(set(answering_hosts(addresses, requests=10))) >= 3
+    nodes = {node["metadata"]["name"]: node for node in cluster.get("nodes")["items"]}
+    for pod in ready_pods(cluster, APP):  # each node gives its pods addresses from its own podCIDR
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network(
+            nodes[pod["spec"]["nodeName"]]["spec"]["podCIDR"])
 
 
-def test_rolling_update_then_every_answer_is_v2(cluster):
-    cluster.kubectl("set", "image", f"deployment/{APP}", "echo=echo:v2")
-    cluster.kubectl("rollout", "status", f"deployment/{APP}", "--timeout=180s", timeout=200)
-    addresses = load_balancer_addresses(cluster, APP)
-
-    versions = {http_json(f"http://{addresses[index % len(addresses)]}:{ECHO_PORT}/")["version"]
-                for index in range(10)}
-
-    assert versions == {"v2"}
+def test_story_2_classifier_over_three_nodes(story_cluster, tmp_path):
+    story_2_classifier(story_cluster, tmp_path)
 
 
 # A busybox web server whose one CGI script answers with the address the request came from.
@@ -199,9 +171,11 @@ def test_a_stopped_node_has_its_pods_replaced_and_rejoins_clean(cluster):
     cluster.stop("worker-2")
     lifecycle_seconds = sum(int(cluster.settings[name])
                             for name in ("ORC_NODE_MONITOR_GRACE_PERIOD", "ORC_POD_EVICTION_TIMEOUT"))
-    pods = wait_for_ready_pods(cluster, APP, 6, timeout=lifecycle_seconds + 90, avoid_node="worker-2")
+    pods = wait_for_ready_pods(cluster, APP, HELLO_NODE_REPLICAS, timeout=lifecycle_seconds + 90,
+                               avoid_node="worker-2")
     addresses = wait_until(lambda: ingress_of_size(cluster, APP, 2), timeout=60, what="ingress on the nodes left")
-    hosts_while_down = answering_hosts(addresses, requests=6)
+    balancer = RoundRobin(addresses, port=ECHO_PORT)
+    hosts_while_down = [balancer.get().get("host") for _ in range(6)]
 
     cluster.start("worker-2")
     wait_until(lambda: "worker-2" in cluster.ready_nodes(), timeout=120, interval=2, what="worker-2 Ready again")
@@ -213,7 +187,8 @@ def test_a_stopped_node_has_its_pods_replaced_and_rejoins_clean(cluster):
 
     wait_until(lambda: not stale_containers(), timeout=120, interval=2, what="worker-2's stale containers removed")
 
-    assert evicted, "the scheduler put none of the six pods on worker-2"
+    assert evicted, f"the scheduler put none of the {HELLO_NODE_REPLICAS} pods on worker-2"
+    assert balancer.failures == 0
     assert {pod["spec"]["nodeName"] for pod in pods} == {"worker-1", "worker-3"}
     assert set(hosts_while_down) <= {pod["metadata"]["name"] for pod in pods}
 

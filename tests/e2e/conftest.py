@@ -1,6 +1,7 @@
 """The end-to-end cluster: one `orc up` (real etcd, apiserver, scheduler, controller-manager,
 kubelet, proxy, real Docker) shared by every e2e test of the session, and helpers to drive it
-with real kubectl. Tests use their own names, so they can share it.
+with real kubectl (`kubectl`; `story_cluster` for the shared stories of tests/stories.py).
+Tests use their own names, so they can share it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cluster.ports import free_port
+from orchestrator.cluster.up import cluster_name_for
+from orchestrator.kubelet.runtime import LABEL_CLUSTER
+from tests.stories import POD_CONTAINER_FORMAT, StoryCluster, containers_by_pod
 from tests.support import docker_available
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,3 +73,16 @@ def kubectl(cluster):
 
     run.kubeconfig = cluster
     return run
+
+
+@pytest.fixture
+def story_cluster(kubectl) -> StoryCluster:
+    """The `orc up` cluster as tests/stories.py sees it: one node, whose ports the host reaches on 127.0.0.1."""
+    cluster_label = f"{LABEL_CLUSTER}={cluster_name_for(kubectl.kubeconfig.parent)}"
+
+    def pod_containers() -> dict[str, list[str]]:
+        return containers_by_pod(subprocess.run(
+            ["docker", "ps", "-a", "--filter", f"label={cluster_label}", "--format", POD_CONTAINER_FORMAT],
+            capture_output=True, text=True, check=True, timeout=60).stdout)
+
+    return StoryCluster(kubectl=kubectl, node_port_addresses=lambda: ["127.0.0.1"], pod_containers=pod_containers)

@@ -25,9 +25,12 @@ def http_get(url: str, timeout: float = 3.0) -> str | None:
         return None
 
 
+def is_running(pod: dict) -> bool:
+    """Running with every container ready, and not being deleted."""
+    return pod["status"].get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp") \
+        and all(c.get("ready") for c in pod["status"].get("containerStatuses", []))
+
+
 def running_pods(kubectl, selector: str) -> list[dict]:
     pods = json.loads(kubectl("get", "pods", "-l", selector, "-o", "json").stdout)["items"]
-    return [p for p in pods if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-            and all(c.get("ready") for c in p["status"].get("containerStatuses", []))]
-
-
+    return [pod for pod in pods if is_running(pod)]

@@ -3,6 +3,7 @@
 One `orc up` cluster (etcd, apiserver, scheduler, controller-manager, kubelet, proxy as child
 processes, real Docker; see conftest.py); every step is a real kubectl command; traffic goes only
 to 127.0.0.1 (node ports, the LoadBalancer address) and to pods this cluster started.
+Stories 1 and 2 are written once in tests/stories.py, which tests/compose runs on three nodes too.
 """
 
 from __future__ import annotations
@@ -10,95 +11,24 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.helpers import http_get, running_pods, wait_for
+from tests.stories import HELLO_NODE, story_1_hello_node, story_2_classifier
 
 pytestmark = pytest.mark.docker
-REPO = Path(__file__).resolve().parents[2]
 
 
-def test_story_1_hello_node(kubectl):
-    assert "created" in kubectl("create", "deployment", "hello-node", "--image=echo:v1", "--port=8080").stdout
-    wait_for(lambda: len(running_pods(kubectl, "app=hello-node")) == 1, message="1 pod Running")
-    kubectl("scale", "deployment", "hello-node", "--replicas=5")
-    wait_for(lambda: len(running_pods(kubectl, "app=hello-node")) == 5, message="5 pods Running")
-
-    kubectl("expose", "deployment", "hello-node", "--type=LoadBalancer", "--port=8080")
-    address = wait_for(lambda: kubectl("get", "svc", "hello-node", "-o",
-                                       "jsonpath={.status.loadBalancer.ingress[0].ip}").stdout, message="LB address")
-    assert "<pending>" not in kubectl("get", "svc", "hello-node").stdout
-    wait_for(lambda: http_get(f"http://{address}:8080/"), message="service answers")
-    hosts = {json.loads(http_get(f"http://{address}:8080/") or "{}").get("host") for _ in range(10)}
-    assert len(hosts - {None}) >= 3, hosts
-
-    failures = 0
-    kubectl("set", "image", "deployment/hello-node", "echo=echo:v2")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        answer = http_get(f"http://{address}:8080/")
-        if answer is None:
-            failures += 1
-        deployment = json.loads(kubectl("get", "deploy", "hello-node", "-o", "json").stdout)
-        status = deployment["status"]
-        if status.get("observedGeneration") == deployment["metadata"]["generation"] and \
-                status.get("updatedReplicas") == status.get("availableReplicas") == status.get("replicas") == 5:
-            break
-        time.sleep(0.2)
-    assert failures <= 1, f"{failures} requests failed during the rolling update"
-    versions = {json.loads(http_get(f"http://{address}:8080/") or "{}").get("version") for _ in range(10)}
-    assert versions == {"v2"}
-
-    victim = running_pods(kubectl, "app=hello-node")[0]["metadata"]["name"]
-    kubectl("delete", "pod", victim)
-    wait_for(lambda: len(running_pods(kubectl, "app=hello-node")) == 5
-             and victim not in {p["metadata"]["name"] for p in running_pods(kubectl, "app=hello-node")},
-             message="a replacement pod")
-    assert http_get(f"http://{address}:8080/")
-    kubectl("delete", "service", "hello-node")
-    kubectl("delete", "deployment", "hello-node")
+def test_story_1_hello_node(story_cluster, kubectl):
+    try:
+        story_1_hello_node(story_cluster)
+    finally:
+        kubectl("delete", "service,deployment", HELLO_NODE, "--ignore-not-found")
 
 
-def test_story_2_classifier(kubectl, tmp_path):
-    manifest = REPO / "manifests" / "classifier.yaml"
-    kubectl("create", "-f", str(manifest))
-    wait_for(lambda: len(running_pods(kubectl, "app=nginx")) == 1 and len(running_pods(kubectl, "app=api")) == 1,
-             message="both tiers Running")
-    page = wait_for(lambda: (http_get("http://127.0.0.1:32767/") or "") if "class" in (
-        http_get("http://127.0.0.1:32767/") or "") else None, message="front end reaches the API by name")
-    assert "front end" in page
-
-    scaled = tmp_path / "scaled.yaml"
-    text = manifest.read_text()
-    scaled.write_text(text.replace("name: wsgi-app-container\n  labels: {app: api}\nspec:\n  replicas: 1",
-                                   "name: wsgi-app-container\n  labels: {app: api}\nspec:\n  replicas: 3"))
-    applied = kubectl("apply", "-f", str(scaled)).stdout
-    assert "deployment.apps/wsgi-app-container configured" in applied
-    wait_for(lambda: len(running_pods(kubectl, "app=api")) == 3, message="3 API pods")
-
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(scaled.read_text().replace("image: busybox:1.36\n        ports: [{containerPort: 80}]",
-                                                 "image: busybox:no-such-tag\n        ports: [{containerPort: 80}]"))
-    kubectl("apply", "-f", str(broken))
-
-    def pull_error():
-        pods = json.loads(kubectl("get", "pods", "-l", "app=nginx", "-o", "json").stdout)["items"]
-        reasons = {s.get("state", {}).get("waiting", {}).get("reason") for p in pods
-                   for s in p["status"].get("containerStatuses", [])}
-        return reasons & {"ErrImagePull", "ImagePullBackOff"}
-
-    wait_for(pull_error, message="ErrImagePull/ImagePullBackOff")
-    assert "class" in (http_get("http://127.0.0.1:32767/") or ""), "the old pod keeps serving"
-    history = kubectl("rollout", "history", "deployment", "custom-nginx").stdout
-    assert "1 " in history and "2 " in history
-    kubectl("rollout", "undo", "deployment", "custom-nginx", "--to-revision=1")
-    wait_for(lambda: not pull_error() and len(running_pods(kubectl, "app=nginx")) == 1, message="healthy again")
-
-    kubectl("delete", "-f", str(broken))
-    wait_for(lambda: not json.loads(kubectl("get", "pods", "-l", "app in (nginx, api)", "-o", "json").stdout)["items"],
-             message="all the story's pods gone")
+def test_story_2_classifier(story_cluster, tmp_path):
+    story_2_classifier(story_cluster, tmp_path)
 
 
 def test_story_4_imperative(kubectl):
@@ -253,10 +183,8 @@ def test_story_3_python_server(kubectl, tmp_path):
     # Readiness: a pod whose probe fails leaves the endpoints; liveness: it is restarted.
     pod = running_pods(kubectl, "app=servidor-web")[0]["metadata"]["name"]
     pod_ip = kubectl("get", "pod", pod, "-o", "jsonpath={.status.podIP}").stdout
-    # `kubectl exec` is not served yet: break the health endpoint through Docker, as a bug in the app would.
-    container_id = json.loads(kubectl("get", "pod", pod, "-o", "json").stdout)["status"]["containerStatuses"][0][
-        "containerID"].removeprefix("docker://")
-    subprocess.run(["docker", "exec", container_id, "rm", "/www/healthz"], check=True, capture_output=True)
+    # Break the health endpoint from inside the pod, as a bug in the app would.
+    kubectl("exec", pod, "--", "rm", "/www/healthz")
     wait_for(lambda: pod_ip not in kubectl("get", "endpoints", "servidor-clusterip", "-o", "json").stdout
              or int(kubectl("get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}").stdout
                     or 0) >= 1, message="failing probe: out of the endpoints or restarted")
