@@ -75,8 +75,12 @@ def test_story_5_declarative_vs_imperative(kubectl, cluster, tmp_path):
         assert apply_with_kubectl() == "deployment.apps/declared unchanged\n"
 
         # `get -o yaml` shows the status the controllers wrote, next to the spec.
-        wait_for(lambda: json.loads(kubectl("get", "deploy", "declared", "-o", "json").stdout)["status"]
-                 .get("updatedReplicas") == 2, message="the new template rolled out")
+        def rolled_out() -> bool:
+            status = json.loads(kubectl("get", "deploy", "declared", "-o", "json").stdout)["status"]
+            return status.get("observedGeneration") == generation + 1 and \
+                status.get("replicas") == status.get("updatedReplicas") == status.get("availableReplicas") == 2
+
+        wait_for(rolled_out, message="the new template rolled out, old pods gone")
         document = yaml.safe_load(kubectl("get", "deploy", "declared", "-o", "yaml").stdout)
         assert document["spec"]["replicas"] == 2
         assert document["status"]["replicas"] == 2 and document["status"]["observedGeneration"] == generation + 1
