@@ -50,6 +50,14 @@ def _column(name: str, description: str, *, type_: str = "string", format_: str 
 _NAME = _column("Name", _NAME_DOC, format_="name")
 _AGE = _column("Age", _AGE_DOC)
 
+# Jobs and CronJobs print the same wide SELECTOR column (kube-apiserver's printers).
+_JOB_SELECTOR = _column(
+    "Selector",
+    "A label query over pods that should match the pod count. Normally, the system sets this field for you. "
+    "More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+    priority=1,
+)
+
 # Column definitions per resource, in Kubernetes' order (AddHandlers in printers.go).
 _COLUMNS: dict[str, list[dict]] = {
     "pods": [
@@ -213,12 +221,7 @@ _COLUMNS: dict[str, list[dict]] = {
         _AGE,
         _column("Containers", _CONTAINERS_DOC, priority=1),
         _column("Images", _IMAGES_DOC, priority=1),
-        _column(
-            "Selector",
-            "A label query over pods that should match the pod count. Normally, the system sets this field for you. "
-            "More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-            priority=1,
-        ),
+        _JOB_SELECTOR,
     ],
     "cronjobs": [
         _NAME,
@@ -245,12 +248,7 @@ _COLUMNS: dict[str, list[dict]] = {
         _AGE,
         _column("Containers", _CONTAINERS_DOC, priority=1),
         _column("Images", _IMAGES_DOC, priority=1),
-        _column(
-            "Selector",
-            "A label query over pods that should match the pod count. Normally, the system sets this field for you. "
-            "More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-            priority=1,
-        ),
+        _JOB_SELECTOR,
     ],
     "serviceaccounts": [
         _NAME,
