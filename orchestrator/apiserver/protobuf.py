@@ -305,6 +305,26 @@ _SCHEMA: dict[str, str] = {
     "TokenRequestSpec": "audiences=1:[string] boundObjectRef=3:BoundObjectReference expirationSeconds=4:int!",
     "BoundObjectReference": "kind=1 apiVersion=2 name=3 uid=4",
     "TokenRequestStatus": "token=1! expirationTimestamp=2:Time",
+    # --- rbac.authorization.k8s.io/v1, authorization.k8s.io/v1, authentication.k8s.io/v1 (orchestrator/apiserver/rbac/)
+    "Role": "metadata=1:ObjectMeta rules=2:[PolicyRule]",
+    "ClusterRole": "metadata=1:ObjectMeta rules=2:[PolicyRule] aggregationRule=3:AggregationRule",
+    "PolicyRule": "verbs=1:[string] apiGroups=2:[string] resources=3:[string] resourceNames=4:[string] "
+                  "nonResourceURLs=5:[string]",
+    "AggregationRule": "clusterRoleSelectors=1:[LabelSelector]",
+    "RoleBinding": "metadata=1:ObjectMeta subjects=2:[Subject] roleRef=3:RoleRef",
+    "ClusterRoleBinding": "metadata=1:ObjectMeta subjects=2:[Subject] roleRef=3:RoleRef",
+    "Subject": "kind=1! apiGroup=2 name=3! namespace=4",
+    "RoleRef": "apiGroup=1! kind=2! name=3!",
+    "SelfSubjectAccessReview": "metadata=1:ObjectMeta spec=2:SelfSubjectAccessReviewSpec",
+    "SelfSubjectAccessReviewSpec": "resourceAttributes=1:ResourceAttributes nonResourceAttributes=2:NonResourceAttributes",
+    "ResourceAttributes": "namespace=1 verb=2 group=3 version=4 resource=5 subresource=6 name=7",
+    "NonResourceAttributes": "path=1 verb=2",
+    "SubjectAccessReview": "metadata=1:ObjectMeta spec=2:SubjectAccessReviewSpec",
+    "SubjectAccessReviewSpec": "resourceAttributes=1:ResourceAttributes nonResourceAttributes=2:NonResourceAttributes "
+                               "user=3 groups=4:[string] uid=6",
+    "SelfSubjectRulesReview": "metadata=1:ObjectMeta spec=2:SelfSubjectRulesReviewSpec",
+    "SelfSubjectRulesReviewSpec": "namespace=1",
+    "SelfSubjectReview": "metadata=1:ObjectMeta",
 }
 
 # (apiVersion, kind) of the top-level objects we decode -> message name.
@@ -320,6 +340,12 @@ _TOP_LEVEL: dict[tuple[str, str], str] = {
     ("policy/v1", "Eviction"): "Eviction",
     ("autoscaling/v1", "Scale"): "Scale",
     ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
+    **{("rbac.authorization.k8s.io/v1", kind): kind for kind in ("Role", "ClusterRole", "RoleBinding",
+                                                                  "ClusterRoleBinding")},
+    **{("authorization.k8s.io/v1", kind): kind for kind in ("SelfSubjectAccessReview", "SubjectAccessReview",
+                                                             "SelfSubjectRulesReview")},
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
 }
 # Option types every group version registers (client-go encodes DeleteOptions with the client's group version).
 _ANY_GROUP_VERSION = {"DeleteOptions"}

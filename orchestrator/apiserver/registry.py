@@ -98,10 +98,16 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, "coordination_v1",
                  create_on_update=True),
     ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True, "discovery_v1"),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", True, "rbac_v1"),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", False, "rbac_v1"),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", True, "rbac_v1"),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding",
+                 False, "rbac_v1"),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
-GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1")
+GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
+                                  "rbac.authorization.k8s.io/v1")
 
 
 class Registry:

@@ -270,6 +270,17 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("Holder", "holderIdentity contains the identity of the holder of a current lease."),
         _AGE,
     ],
+    **{plural: [_NAME, _column("Created At", _AGE_DOC, type_="date")] for plural in ("roles", "clusterroles")},
+    **{plural: [
+        _NAME,
+        _column("Role", "RoleRef can reference a Role in the current namespace or a ClusterRole in the global "
+                "namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is "
+                "immutable."),
+        _AGE,
+        _column("Users", "Users in the roleBinding", priority=1),
+        _column("Groups", "Groups in the roleBinding", priority=1),
+        _column("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1),
+    ] for plural in ("rolebindings", "clusterrolebindings")},
 }
 _DEFAULT_COLUMNS = [_NAME, _AGE]
 
@@ -774,6 +785,24 @@ def _named(*cells: Callable[[dict], Any]) -> Callable[[dict, datetime], list]:
     return printer
 
 
+def _role_cells(role: dict, now: datetime) -> list:
+    created = _parse_time(_get(role, "metadata", "creationTimestamp"))
+    return [_get(role, "metadata", "name") or "", created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else ""]
+
+
+def _binding_cells(binding: dict, now: datetime) -> list:
+    role_ref = binding.get("roleRef") or {}
+    subjects = binding.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join(s.get("name", "") for s in subjects if s.get("kind") == kind)
+
+    accounts = ", ".join(f'{s.get("namespace", "")}/{s.get("name", "")}' for s in subjects
+                         if s.get("kind") == "ServiceAccount")
+    return [_get(binding, "metadata", "name") or "", f'{role_ref.get("kind", "")}/{role_ref.get("name", "")}',
+            format_age(_get(binding, "metadata", "creationTimestamp"), now), names("User"), names("Group"), accounts]
+
+
 _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "pods": _pod_cells,
     "deployments": _deployment_cells,
@@ -790,6 +819,10 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "secrets": _named(lambda secret: secret.get("type") or "Opaque", lambda secret: len(secret.get("data") or {})),
     "leases": _named(lambda lease: _get(lease, "spec", "holderIdentity") or ""),
     "serviceaccounts": _named(lambda account: len(account.get("secrets") or [])),
+    "roles": _role_cells,
+    "clusterroles": _role_cells,
+    "rolebindings": _binding_cells,
+    "clusterrolebindings": _binding_cells,
 }
 _DEFAULT_PRINTER = _named()
 

@@ -27,6 +27,7 @@ from orchestrator.apiserver.strategies.core import (
     ServiceStrategy,
 )
 from orchestrator.apiserver.strategies.meta import validate_object_meta, validate_object_meta_update
+from orchestrator.apiserver.strategies.rbac import RBAC_STRATEGIES
 
 STRATEGIES: dict[str, Strategy] = {
     strategy.kind: strategy
@@ -46,6 +47,7 @@ STRATEGIES: dict[str, Strategy] = {
         JobStrategy(),
         CronJobStrategy(),
         LeaseStrategy(),
+        *RBAC_STRATEGIES,
     )
 }
 
