@@ -61,6 +61,9 @@ def apiserver(
     advertise_address: Annotated[str | None, typer.Option(help="host:port clients should use.")] = None,
     kubelet_token: Annotated[str | None, typer.Option(envvar="ORC_KUBELET_TOKEN", help="Token presented to kubelets.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes sharing the port (each with its own watch cache).")] = 1,
+    authorization_mode: Annotated[str, typer.Option(help="RBAC, or AlwaysAllow (no authorization).")] = "RBAC",
+    service_account_key_file: Annotated[Path | None, typer.Option(
+        help="Private key (PEM) signing ServiceAccount tokens; its public key verifies them.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     setup_logging("apiserver", verbose)
@@ -77,6 +80,8 @@ def apiserver(
         advertise_address=advertise_address,
         kubelet_token=kubelet_token,
         workers=workers,
+        authorization_mode=authorization_mode,
+        service_account_key_file=service_account_key_file,
     )
     try:
         settings.check()

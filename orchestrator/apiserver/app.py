@@ -51,6 +51,9 @@ class Settings:
     kubelet_token: str | None = None
     workers: int = 1
     extra: dict = field(default_factory=dict)
+    # "RBAC" (default) or "AlwaysAllow" (every authenticated user may do anything; bench/api.py compares).
+    authorization_mode: str = "RBAC"
+    service_account_key_file: Path | None = None
 
     def to_env(self) -> str:
         import json
@@ -63,7 +66,7 @@ class Settings:
         import json
 
         values = json.loads(text)
-        for key in ("token_auth_file", "tls_cert_file", "tls_private_key_file"):
+        for key in ("token_auth_file", "tls_cert_file", "tls_private_key_file", "service_account_key_file"):
             if values.get(key):
                 values[key] = Path(values[key])
         return cls(**values)
@@ -236,6 +239,7 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         await ensure_system_services(storage, settings)
         cache = WatchCache(storage, capacity=settings.watch_cache_capacity)
         await cache.start()
+        await authorization.start(storage, cache)
         # The watch cache holds every object as dicts: with the default thresholds the cyclic GC
         # walks them all every few thousand allocations (pauses of tens of ms under load). Objects
         # loaded so far are long-lived, so move them out of the GC's way and collect less often.
@@ -248,18 +252,29 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
         state["handler"] = RestHandler(storage=storage, cache=cache, registry=registry,
                                        kubelet_proxy=KubeletProxy(token=settings.kubelet_token))
+        from orchestrator.apiserver.rbac.admission import RBACAdmission
+
+        state["handler"].write_checks.append(RBACAdmission(authorization).check)
         state["storage"] = storage
         log.info("apiserver ready: etcd %s, prefix %s", ",".join(settings.etcd_servers), settings.etcd_prefix)
         try:
             yield
         finally:
+            await authorization.stop()
             await cache.stop()
             await state["handler"].kubelet_proxy.close()
             await etcd.close()
 
     app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    from orchestrator.apiserver.rbac.service import Authorization
+
+    authorization = Authorization(enabled=settings.authorization_mode == "RBAC")
+    state["authorization"] = authorization
     if settings.token_auth_file:
         from orchestrator.apiserver.auth import load_token_file
+        from orchestrator.apiserver.rbac.middleware import AuthorizationMiddleware
+
+        app.add_middleware(AuthorizationMiddleware, authorization=authorization)  # runs after authentication
 
         app.add_middleware(TokenAuthMiddleware, tokens=load_token_file(settings.token_auth_file))
 

@@ -142,6 +142,9 @@ class RestHandler:
         # Allocation reads every Service then writes one: serialised so two creates in this
         # apiserver cannot take the same ClusterIP or node port.
         self.service_allocation_lock = asyncio.Lock()
+        # Admission-like checks after validation, before the write: `check(request, target, obj, old)`
+        # may refuse (raise an APIError) or complete `obj` (orchestrator/apiserver/rbac/admission.py).
+        self.write_checks: list[Callable] = []
 
     # ------------------------------------------------------------------ dispatch
 
@@ -293,6 +296,10 @@ class RestHandler:
         if field_errors:
             name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("generateName") or ""
             raise errors.Invalid(kind=info.kind, group=info.group, name=name, errors=field_errors)
+
+    async def run_write_checks(self, request: Request, target: Target, obj: dict, old: dict | None) -> None:
+        for check in self.write_checks:
+            await check(request, target, obj, old)
 
     async def allocate_service(self, service: dict, *, old: dict | None = None) -> dict:
         """ClusterIP and node ports for a Service (the caller holds service_allocation_lock)."""
@@ -544,6 +551,7 @@ class RestHandler:
         info.strategy.prepare_for_create(body)
         info.strategy.default(body)
         self.validate_values(body, info)
+        await self.run_write_checks(request, target, body, None)
         await self.ensure_namespace_accepts(target)
         metadata["creationTimestamp"] = utc_now_iso(self.clock)
         if info.kind in GENERATION_KINDS:
@@ -611,6 +619,7 @@ class RestHandler:
         info.strategy.prepare_for_create(body)
         info.strategy.default(body)
         self.validate_values(body, info)
+        await self.run_write_checks(request, target, body, None)
         await self.ensure_namespace_accepts(target)
         body["metadata"]["creationTimestamp"] = utc_now_iso(self.clock)
         if info.kind == "Service":
@@ -697,6 +706,7 @@ class RestHandler:
             if new == current:
                 return current, 200  # a no-op write changes nothing, not even the resourceVersion
             self.validate_values(new, info, old=current, subresource=subresource)
+            await self.run_write_checks(request, target, new, current)
             if info.kind == "Service" and subresource is None:
                 async with self.service_allocation_lock:
                     new = await self.allocate_service(new, old=current)
