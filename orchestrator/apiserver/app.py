@@ -84,9 +84,10 @@ class Settings:
 class TokenAuthMiddleware:
     """Pure ASGI middleware: a valid `Authorization: Bearer` token or 401 (as kube-apiserver)."""
 
-    def __init__(self, app, tokens: dict):
+    def __init__(self, app, tokens: dict, fallback=None):
         self.app = app
         self.tokens = tokens
+        self.fallback = fallback  # token -> UserInfo | None: ServiceAccount JWTs (rbac/tokens.py)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket") or scope["path"] in UNAUTHENTICATED_PATHS:
@@ -99,6 +100,11 @@ class TokenAuthMiddleware:
                 header = value.decode("latin-1")
                 break
         user = authenticate(header, self.tokens)
+        if user is None and self.fallback is not None:
+            from orchestrator.apiserver.auth import bearer_token
+
+            token = bearer_token(header)
+            user = self.fallback(token) if token else None
         if user is None:
             body = errors.Unauthorized("Unauthorized").to_status()
             response = Response(orjson.dumps(body), status_code=401, media_type="application/json")
@@ -267,8 +273,10 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     from orchestrator.apiserver.rbac.service import Authorization
+    from orchestrator.apiserver.rbac.tokens import TokenIssuer
 
-    authorization = Authorization(enabled=settings.authorization_mode == "RBAC")
+    authorization = Authorization(enabled=settings.authorization_mode == "RBAC", issuer=TokenIssuer.from_file(
+        settings.service_account_key_file or settings.tls_private_key_file))
     state["authorization"] = authorization
     if settings.token_auth_file:
         from orchestrator.apiserver.auth import load_token_file
@@ -276,7 +284,8 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
         app.add_middleware(AuthorizationMiddleware, authorization=authorization)  # runs after authentication
 
-        app.add_middleware(TokenAuthMiddleware, tokens=load_token_file(settings.token_auth_file))
+        app.add_middleware(TokenAuthMiddleware, tokens=load_token_file(settings.token_auth_file),
+                           fallback=authorization.authenticate_service_account)
 
     @app.exception_handler(errors.APIError)
     async def api_error(request: Request, error: errors.APIError):
@@ -422,6 +431,9 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
             if websocket.client_state == WebSocketState.CONNECTING:
                 await deny_websocket(websocket, json_response(error.to_status(), error.code, error.headers))
 
+    from orchestrator.apiserver.rbac.reviews import add_routes as add_review_routes
+
+    add_review_routes(app, authorization)  # before the generic routes, which would take their paths
     # WebSocket routes of their own: the plain routes below serve HTTP scopes only.
     app.router.add_websocket_route("/api/v1/namespaces/{namespace}/pods/{name}/{subresource}", pod_websocket)
     app.add_route("/api/v1/{path:path}", core, methods=methods)

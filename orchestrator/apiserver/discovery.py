@@ -67,6 +67,7 @@ _SUBRESOURCE_VERBS = {
     "eviction": (["create"], ("policy", "v1", "Eviction")),
     "proxy": (["create", "delete", "get", "patch", "update"], None),
     "finalize": (["update"], None),
+    "token": (["create"], ("authentication.k8s.io", "v1", "TokenRequest")),
 }
 
 

@@ -83,7 +83,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     _core("Node", "nodes", "node", namespaced=False, short_names=("no",), subresources=("status", "proxy")),
     _core("ConfigMap", "configmaps", "configmap", short_names=("cm",)),
     _core("Secret", "secrets", "secret"),
-    _core("ServiceAccount", "serviceaccounts", "serviceaccount", short_names=("sa",)),
+    _core("ServiceAccount", "serviceaccounts", "serviceaccount", short_names=("sa",), subresources=("token",)),
     _core("Event", "events", "event", short_names=("ev",), create_on_update=True),
     _core("Binding", "bindings", "binding", verbs=("create",)),
     ResourceInfo("apps", "v1", "Deployment", "deployments", "deployment", True, "apps_v1",
@@ -103,11 +103,23 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", True, "rbac_v1"),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding",
                  False, "rbac_v1"),
+    # Virtual (never stored) create-only resources, served by orchestrator/apiserver/rbac/reviews.py.
+    ResourceInfo("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", False,
+                 "reviews_unstored", verbs=("create",)),
+    ResourceInfo("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+                 "selfsubjectaccessreview", False, "reviews_unstored", verbs=("create",)),
+    ResourceInfo("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", "subjectaccessreview",
+                 False, "reviews_unstored", verbs=("create",)),
+    ResourceInfo("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews",
+                 "localsubjectaccessreview", True, "reviews_unstored", verbs=("create",)),
+    ResourceInfo("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+                 "selfsubjectrulesreview", False, "reviews_unstored", verbs=("create",)),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
-                                  "rbac.authorization.k8s.io/v1")
+                                  "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
+                                  "authorization.k8s.io/v1")
 
 
 class Registry:

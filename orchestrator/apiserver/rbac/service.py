@@ -53,8 +53,9 @@ class _Listener:
 
 
 class Authorization:
-    def __init__(self, *, enabled: bool = True):
+    def __init__(self, *, enabled: bool = True, issuer=None):
         self.enabled = enabled
+        self.issuer = issuer  # tokens.TokenIssuer: ServiceAccount tokens
         self.cache = None
         self.storage: Storage | None = None
         self.authorizer = RBACAuthorizer(self._objects)
@@ -65,6 +66,17 @@ class Authorization:
         if self.cache is None:
             return ()
         return list(self.cache.cache(resource).store.values())
+
+    def lookup(self, resource: str, namespace: str | None, name: str) -> dict | None:
+        """One object from the watch cache (None before the cache started, or if absent)."""
+        if self.cache is None:
+            return None
+        return self.cache.cache(resource).store.get(self.storage.key(resource, namespace, name))
+
+    def authenticate_service_account(self, token: str):
+        from orchestrator.apiserver.rbac.tokens import ServiceAccountAuthenticator
+
+        return ServiceAccountAuthenticator(self.issuer, self.lookup).authenticate(token)
 
     def changed(self, resource: str) -> None:
         self.authorizer.invalidate()
