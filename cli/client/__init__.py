@@ -27,6 +27,7 @@ VERB_MODULES = (
     "config",
     "execute",
     "portforward",
+    "auth",
 )
 
 

@@ -103,6 +103,7 @@ class SecureApiServer:
     extra_ips: list[str] = field(default_factory=list)
     process: ComponentProcess | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)  # more `orc apiserver` flags (bench: --authorization-mode)
 
     @property
     def url(self) -> str:
@@ -142,6 +143,7 @@ class SecureApiServer:
             "--token-auth-file", str(self.data_dir / "pki" / "tokens.csv"),
             "--tls-cert-file", str(self.pki.apiserver_cert_path),
             "--tls-private-key-file", str(self.pki.apiserver_key_path),
+            *self.extra_args,
         ]
         self.process = ComponentProcess("apiserver", args, log_path=self.data_dir / "logs" / "apiserver.log",
                                         env={"ORC_KUBELET_TOKEN": self.tokens["system:kubelet"]})

@@ -160,3 +160,20 @@ def test_default_cluster_roles_and_aggregation(kubectl):
     assert _wait_for(view_has_it)
     table = kubectl("get", "rolebindings", "-n", "crew", "-o", "wide").stdout
     assert "lookout-reads-pods" in table and "Role/pod-reader" in table and "crew/lookout" in table
+
+
+def test_orc_auth_verbs_and_create_token(apiserver, kubectl, lookout_token):
+    import subprocess
+    import sys
+
+    def orc(*args):
+        return subprocess.run([sys.executable, "-m", "cli.main", *args, "--kubeconfig", str(apiserver.kubeconfig)],
+                              capture_output=True, text=True, timeout=60)
+
+    token = orc("create", "token", "lookout", "-n", "crew", "--duration", "20m").stdout.strip()
+    assert kubectl("get", "pods", "-n", "crew", "--token", token).returncode == 0
+    allowed = orc("auth", "can-i", "list", "pods", "-n", "crew", "--token", token)
+    assert (allowed.returncode, allowed.stdout.strip()) == (0, "yes")
+    denied = orc("auth", "can-i", "list", "pods", "-n", "default", "--token", token)
+    assert (denied.returncode, denied.stdout.strip()) == (1, "no")
+    assert "system:serviceaccount:crew:lookout" in orc("auth", "whoami", "--token", token).stdout
