@@ -364,7 +364,7 @@ def test_rejects_what_it_cannot_decode(body, error, message_part):
 
 def test_error_codes_match_kubernetes():
     with pytest.raises(UnsupportedMediaType) as unsupported:
-        decode_protobuf(envelope("rbac.authorization.k8s.io/v1", "Role", b""))
+        decode_protobuf(envelope("example.com/v1", "Widget", b""))
     with pytest.raises(BadRequest) as malformed:
         decode_protobuf(b"k8s\x00\x0a\x05ab")
 

@@ -685,7 +685,7 @@ def test_node_without_info_prints_unknown() -> None:
             id="lease",
         ),
         pytest.param("leases", {"metadata": meta("free"), "spec": {}}, ["free", "", "5m"], id="lease-without-holder"),
-        pytest.param("roles", {"metadata": meta("default")}, ["default", "5m"], id="other-resource"),
+        pytest.param("widgets", {"metadata": meta("default")}, ["default", "5m"], id="other-resource"),
     ],
 )
 def test_small_kinds(resource: str, obj: dict, expected: list) -> None:
