@@ -273,6 +273,22 @@ def ensure_pki(directory: Path, *, hostnames: list[str], ip_addresses: list[str]
     )
 
 
+# What pods reach the apiserver as: the `kubernetes` Service's ClusterIP and DNS names (the serving
+# certificate names them, so in-cluster clients verify it; SecureApiServer passes them to ensure_pki).
+IN_CLUSTER_DNS_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                        "kubernetes.default.svc.cluster.local")
+IN_CLUSTER_IP_ADDRESSES = ("10.96.0.1",)
+
+
+def ensure_service_account_key(path: Path) -> Path:
+    """The key signing ServiceAccount tokens (ECDSA P-256, mode 0600), created once and kept: replacing
+    it would invalidate every token handed out. Every apiserver of the cluster must use the same one."""
+    path = Path(path)
+    if not path.exists():
+        write_file_atomically(path, _private_key_pem(ec.generate_private_key(ec.SECP256R1())), mode=0o600)
+    return path
+
+
 def default_groups(user: str) -> list[str]:
     """The groups a cluster user gets in the token file: admin is a master, a node's kubelet is a node."""
     if user == ADMIN_USER:

@@ -121,7 +121,11 @@ class SecureApiServer:
         from orchestrator.cluster.pki import ensure_pki, ensure_tokens
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.pki = ensure_pki(self.data_dir / "pki", hostnames=self.extra_hostnames, ip_addresses=self.extra_ips)
+        from orchestrator.cluster.pki import IN_CLUSTER_DNS_NAMES, IN_CLUSTER_IP_ADDRESSES, ensure_service_account_key
+
+        self.pki = ensure_pki(self.data_dir / "pki", hostnames=[*self.extra_hostnames, *IN_CLUSTER_DNS_NAMES],
+                              ip_addresses=[*self.extra_ips, *IN_CLUSTER_IP_ADDRESSES])
+        self.service_account_key = ensure_service_account_key(self.data_dir / "pki" / "sa.key")
         self.tokens = ensure_tokens(self.data_dir / "pki" / "tokens.csv", users=COMPONENT_USERS)
         if self.port is None:
             self.port = free_port()
@@ -143,6 +147,7 @@ class SecureApiServer:
             "--token-auth-file", str(self.data_dir / "pki" / "tokens.csv"),
             "--tls-cert-file", str(self.pki.apiserver_cert_path),
             "--tls-private-key-file", str(self.pki.apiserver_key_path),
+            "--service-account-key-file", str(self.data_dir / "pki" / "sa.key"),
             *self.extra_args,
         ]
         self.process = ComponentProcess("apiserver", args, log_path=self.data_dir / "logs" / "apiserver.log",
