@@ -316,9 +316,13 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         return openapi_documents
 
     @app.get("/openapi/v2")
-    async def openapi_v2():
+    async def openapi_v2(request: Request):
         from orchestrator.apiserver import openapi
 
+        if "protobuf" in request.headers.get("accept", ""):
+            from orchestrator.apiserver.openapi_protobuf import MEDIA_TYPE
+
+            return Response(openapi.openapi_v2_document_protobuf(openapi_resources()), media_type=MEDIA_TYPE)
         return Response(openapi.openapi_v2_document_json(openapi_resources()), media_type="application/json")
 
     @app.get("/openapi/v3")
