@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from orchestrator.api import errors
 from orchestrator.apiserver import discovery
 from orchestrator.apiserver.etcd import Etcd
-from orchestrator.apiserver.registry import GROUP_VERSIONS, REGISTRY, Registry
+from orchestrator.apiserver.registry import REGISTRY, Registry
 from orchestrator.apiserver.rest import RestHandler, Target, json_response
 from orchestrator.apiserver.storage import KeyExists, Storage
 from orchestrator.apiserver.watchcache import WatchCache
@@ -234,6 +234,8 @@ async def ensure_system_services(storage: Storage, settings: Settings, clock=tim
 
 def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
     settings.check()
+    # Each app serves its own copy: custom resources come and go with this apiserver's CRD watch.
+    registry = Registry(registry.builtin)
     state: dict = {}
 
     @asynccontextmanager
@@ -262,11 +264,16 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
         state["handler"].write_checks.append(RBACAdmission(authorization).check)
         state["storage"] = storage
+        from orchestrator.apiserver.customresources import CustomResourceController
+
+        state["crds"] = CustomResourceController(storage=storage, cache=cache, registry=registry)
+        await state["crds"].start()
         log.info("apiserver ready: etcd %s, prefix %s", ",".join(settings.etcd_servers), settings.etcd_prefix)
         try:
             yield
         finally:
             await authorization.stop()
+            await state["crds"].stop()
             await cache.stop()
             await state["handler"].kubelet_proxy.close()
             await etcd.close()
@@ -318,11 +325,11 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
     @app.get("/apis")
     async def apis():
-        return discovery.api_group_list()
+        return discovery.api_group_list(registry)
 
     @app.get("/apis/{group}")
     async def apis_group(group: str):
-        document = discovery.api_group(group)
+        document = discovery.api_group(group, registry)
         if document is None:
             raise errors.NotFound("the server could not find the requested resource")
         return document
@@ -332,26 +339,32 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
     def openapi_resources():
         from orchestrator.apiserver.openapi import ResourceDoc
 
+        if len(openapi_documents) and openapi_documents[0] is not registry.resources:
+            openapi_documents.clear()  # a CRD came or went
         if not openapi_documents:
+            openapi_documents.append(registry.resources)
             openapi_documents.extend(
                 ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
                             model=r.model, subresources=tuple(r.subresources), verbs=tuple(r.verbs))
                 for r in registry.resources if r.model is not None)
-        return openapi_documents
+        return openapi_documents[1:]
 
     @app.get("/openapi/v2")
-    async def openapi_v2():
+    async def openapi_v2(request: Request):
         from orchestrator.apiserver import openapi
 
+        if "protobuf" in request.headers.get("accept", ""):
+            from orchestrator.apiserver.openapi_protobuf import MEDIA_TYPE
+
+            return Response(openapi.openapi_v2_document_protobuf(openapi_resources()), media_type=MEDIA_TYPE)
         return Response(openapi.openapi_v2_document_json(openapi_resources()), media_type="application/json")
 
     @app.get("/openapi/v3")
     async def openapi_v3_index():
         from orchestrator.apiserver import openapi
 
-        documented = {f"{d.group}/{d.version}" if d.group else d.version for d in openapi_resources()}
-        # Group versions of virtual resources only (authorization.k8s.io reviews) have no document.
-        return openapi.openapi_v3_index([gv for gv in GROUP_VERSIONS if gv in documented],
+        served = {d.group_version for d in openapi_resources()}
+        return openapi.openapi_v3_index([gv for gv in registry.group_versions() if gv in served],
                                         resources=openapi_resources())
 
     @app.get("/openapi/v3/{path:path}")
@@ -359,7 +372,7 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         from orchestrator.apiserver import openapi
 
         group_version = path.removeprefix("apis/").removeprefix("api/")
-        if group_version not in GROUP_VERSIONS:
+        if group_version not in registry.group_versions():
             raise errors.NotFound("the server could not find the requested resource")
         resources = [d for d in openapi_resources() if (f"{d.group}/{d.version}" if d.group else d.version) == group_version]
         body = openapi.openapi_v3_document_json(group_version, resources)

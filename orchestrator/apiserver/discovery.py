@@ -45,13 +45,14 @@ def _group(group_version: str) -> dict:
     return {"name": group, "versions": [gv], "preferredVersion": gv}
 
 
-def api_group_list() -> dict:
-    groups = [_group(gv) for gv in GROUP_VERSIONS if "/" in gv]
+def api_group_list(registry: Registry | None = None) -> dict:
+    group_versions = registry.group_versions() if registry is not None else GROUP_VERSIONS
+    groups = [_group(gv) for gv in group_versions if "/" in gv]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def api_group(group: str) -> dict | None:
-    for gv in GROUP_VERSIONS:
+def api_group(group: str, registry: Registry | None = None) -> dict | None:
+    for gv in (registry.group_versions() if registry is not None else GROUP_VERSIONS):
         if gv.startswith(f"{group}/"):
             return {"kind": "APIGroup", "apiVersion": "v1", **_group(gv)}
     return None

@@ -266,6 +266,11 @@ def openapi_v2_document_json(resources: Sequence[ResourceDoc]) -> bytes:
     return _v2_document_json(tuple(resources))
 
 
+def openapi_v2_document_protobuf(resources: Sequence[ResourceDoc]) -> bytes:
+    """`openapi_v2_document` as gnostic protobuf (what kubectl asks for), cached."""
+    return _v2_document_protobuf(tuple(resources))
+
+
 # --- caches -----------------------------------------------------------------------------------
 
 
@@ -307,8 +312,7 @@ def _v3_document_hash(path: str, resources: tuple[ResourceDoc, ...]) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _v2_document(resources: tuple[ResourceDoc, ...]) -> dict:
-    group_versions = sorted({resource.group_version for resource in resources})
-    schemas = _component_schemas(resources, group_versions)
+    schemas = _merged_component_schemas(resources)
     return {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": "unversioned"},
@@ -324,6 +328,13 @@ def _v2_document(resources: tuple[ResourceDoc, ...]) -> dict:
         },
         "security": [{"BearerToken": []}],
     }
+
+
+@functools.lru_cache(maxsize=8)
+def _v2_document_protobuf(resources: tuple[ResourceDoc, ...]) -> bytes:
+    from orchestrator.apiserver.openapi_protobuf import encode_document
+
+    return encode_document(_v2_document(resources))
 
 
 @functools.lru_cache(maxsize=8)
@@ -447,6 +458,33 @@ def _component_schemas(resources: Sequence[ResourceDoc], group_versions: Sequenc
             GVK_EXTENSION: [_gvk(resource.group, resource.version, f"{resource.kind}List")],
         }
     return dict(sorted(schemas.items()))
+
+
+def _merged_component_schemas(resources: Sequence[ResourceDoc]) -> dict[str, dict]:
+    """The schemas of every group-version in one namespace (the v2 document's `definitions`).
+
+    Python class names repeat across group-versions (core/v1 and discovery/v1 both have an
+    `EndpointPort`), so each group-version is generated on its own, where class names are unique,
+    and the results are merged by their Kubernetes names, which are unique everywhere. Shared
+    schemas (DeleteOptions, Status) collect the group-version-kinds of every group-version.
+    """
+    by_group_version: dict[str, list[ResourceDoc]] = {}
+    for resource in resources:
+        by_group_version.setdefault(resource.group_version, []).append(resource)
+    merged: dict[str, dict] = {}
+    for group_version, served in sorted(by_group_version.items()):
+        for name, schema in _component_schemas(served, [group_version]).items():
+            existing = merged.get(name)
+            if existing is None:
+                merged[name] = schema
+                continue
+            gvks = [*existing.get(GVK_EXTENSION, [])]
+            for gvk in schema.get(GVK_EXTENSION, []):
+                if gvk not in gvks:
+                    gvks.append(gvk)
+            if gvks:
+                merged[name] = {**existing, GVK_EXTENSION: gvks}
+    return dict(sorted(merged.items()))
 
 
 def _neutral(node: Any, renames: dict[str, str], scalars_used: set[str]) -> Any:

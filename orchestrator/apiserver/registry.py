@@ -55,6 +55,8 @@ class ResourceInfo:
 
     @cached_property
     def model(self) -> type[BaseModel] | None:
+        if not self.model_module:
+            return None  # a custom resource: its CRD's schema, not a model, describes it
         try:
             module = importlib.import_module(f"orchestrator.api.{self.model_module}")
         except ImportError:
@@ -65,6 +67,11 @@ class ResourceInfo:
     def strategy(self):
         from orchestrator.apiserver import strategies
 
+        if self.extra.get("strategy") is not None:
+            return self.extra["strategy"]  # a custom resource's own (customresources.py)
+        if self.kind not in strategies.STRATEGIES and not self.namespaced:
+            # A cluster-scoped kind without rules of its own (CustomResourceDefinition): no namespace.
+            return strategies.DefaultStrategy(kind=self.kind, namespaced=False)
         default = getattr(strategies, "DEFAULT_STRATEGY", None) or strategies.Strategy()
         return strategies.STRATEGIES.get(self.kind) or default
 
@@ -114,22 +121,47 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  "localsubjectaccessreview", True, "reviews_unstored", verbs=("create",)),
     ResourceInfo("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
                  "selfsubjectrulesreview", False, "reviews_unstored", verbs=("create",)),
+    ResourceInfo("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
+                 "customresourcedefinition", False, "", short_names=("crd", "crds"), subresources=("status",)),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
-                                  "authorization.k8s.io/v1")
+                                  "authorization.k8s.io/v1", "apiextensions.k8s.io/v1")
 
 
 class Registry:
-    """Look-ups over RESOURCES by URL coordinates and by kind."""
+    """Look-ups over RESOURCES by URL coordinates and by kind.
+
+    The built-in rows are fixed; custom resources are added and removed at run time
+    (`replace_custom`, called by customresources.py when a CRD changes), so every look-up
+    reads the current tables.
+    """
 
     def __init__(self, resources: tuple[ResourceInfo, ...] = RESOURCES):
+        self.builtin = tuple(resources)
+        self.custom: dict[str, tuple[ResourceInfo, ...]] = {}  # CRD name -> its served versions
+        self._index(self.builtin)
+
+    def _index(self, resources: tuple[ResourceInfo, ...]) -> None:
         self.resources = resources
         self._by_path = {(r.group, r.version, r.plural): r for r in resources}
         self._by_kind = {(r.group, r.kind): r for r in resources}
         self._by_plural = {r.plural: r for r in resources}
+
+    def replace_custom(self, crd_name: str, infos: tuple[ResourceInfo, ...]) -> None:
+        """Serve `infos` for the CRD `crd_name` (none: stop serving it)."""
+        if infos:
+            self.custom[crd_name] = tuple(infos)
+        else:
+            self.custom.pop(crd_name, None)
+        self._index(self.builtin + tuple(info for group in self.custom.values() for info in group))
+
+    def group_versions(self) -> list[str]:
+        """GROUP_VERSIONS, then the custom resources' group-versions in name order."""
+        extra = sorted({info.group_version for group in self.custom.values() for info in group} - set(GROUP_VERSIONS))
+        return [*GROUP_VERSIONS, *extra]
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceInfo | None:
         return self._by_path.get((group, version, plural))

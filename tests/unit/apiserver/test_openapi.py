@@ -526,3 +526,33 @@ def test_v2_operations_declare_what_they_consume() -> None:
     } in patch["parameters"]
     assert "/api/v1/namespaces/{namespace}/pods/{name}/status" in paths
     assert "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases" in paths
+
+
+def _served_resources() -> list[ResourceDoc]:
+    from orchestrator.apiserver.registry import RESOURCES
+
+    return [ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
+                        model=r.model, subresources=r.subresources, verbs=r.verbs)
+            for r in RESOURCES if r.model is not None]
+
+
+def test_v2_document_builds_for_every_served_kind() -> None:
+    """core/v1 and discovery/v1 both define EndpointPort: the v2 document must still build."""
+    document = openapi_v2_document(_served_resources())
+    definitions = document["definitions"]
+    assert "io.k8s.api.core.v1.EndpointPort" in definitions
+    assert "io.k8s.api.discovery.v1.EndpointPort" in definitions
+    refs = {value for key, value in walk(document) if key == "$ref"}
+    assert {ref.removeprefix("#/definitions/") for ref in refs} <= set(definitions)
+    delete_options = definitions["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"][
+        "x-kubernetes-group-version-kind"]
+    assert {"group": "apps", "kind": "DeleteOptions", "version": "v1"} in delete_options
+    assert {"group": "", "kind": "DeleteOptions", "version": "v1"} in delete_options
+
+
+def test_v3_document_builds_for_every_served_group_version() -> None:
+    resources = _served_resources()
+    for group_version in sorted({r.group_version for r in resources}):
+        document = openapi_v3_document(group_version, resources)
+        refs = {value for key, value in walk(document) if key == "$ref"}
+        assert {ref.removeprefix(SCHEMAS) for ref in refs} <= set(document["components"]["schemas"]), group_version
