@@ -92,7 +92,7 @@ class TokenAuthMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket") or scope["path"] in UNAUTHENTICATED_PATHS:
             return await self.app(scope, receive, send)
-        from orchestrator.apiserver.auth import authenticate
+        from orchestrator.apiserver.auth import authenticate, bearer_token
 
         header = None
         for name, value in scope["headers"]:
@@ -101,8 +101,6 @@ class TokenAuthMiddleware:
                 break
         user = authenticate(header, self.tokens)
         if user is None and self.fallback is not None:
-            from orchestrator.apiserver.auth import bearer_token
-
             token = bearer_token(header)
             user = self.fallback(token) if token else None
         if user is None:
@@ -334,20 +332,19 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
             raise errors.NotFound("the server could not find the requested resource")
         return document
 
-    openapi_documents: list = []
+    # Built once per registry state: `registry.resources` is a new tuple whenever a CRD comes or goes.
+    openapi_cache: dict = {"resources": None, "documents": []}
 
     def openapi_resources():
         from orchestrator.apiserver.openapi import ResourceDoc
 
-        if len(openapi_documents) and openapi_documents[0] is not registry.resources:
-            openapi_documents.clear()  # a CRD came or went
-        if not openapi_documents:
-            openapi_documents.append(registry.resources)
-            openapi_documents.extend(
+        if openapi_cache["resources"] is not registry.resources:
+            openapi_cache["documents"] = [
                 ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
                             model=r.model, subresources=tuple(r.subresources), verbs=tuple(r.verbs))
-                for r in registry.resources if r.model is not None)
-        return openapi_documents[1:]
+                for r in registry.resources if r.model is not None]
+            openapi_cache["resources"] = registry.resources
+        return openapi_cache["documents"]
 
     @app.get("/openapi/v2")
     async def openapi_v2(request: Request):
