@@ -144,8 +144,9 @@ def test_port_forward_refuses_an_unknown_service_port(orc, echo_pod):
     assert result.stderr == "error: Service forward-echo does not have a service port 9999\n"
 
 
-def exec_with(tool: str, cluster_env: dict[str, str], *args: str, input: str | None = None) -> tuple[int, str, str]:
-    """`kubectl exec ARGS` or `orc exec ARGS`: (exit code, stdout, stderr)."""
+def exec_with(tool: str, cluster_env: dict[str, str], *args: str, input: str = "") -> tuple[int, str, str]:
+    """`kubectl exec ARGS` or `orc exec ARGS`: (exit code, stdout, stderr). Stdin is always a pipe given
+    here (empty by default), never the test runner's own: CI's stdin is whatever its harness left open."""
     argv = ["kubectl"] if tool == "kubectl" else ORC
     result = subprocess.run([*argv, "exec", *args], input=input, capture_output=True, text=True, env=cluster_env,
                             cwd=REPOSITORY, timeout=60)
