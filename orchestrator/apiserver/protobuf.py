@@ -325,6 +325,25 @@ _SCHEMA: dict[str, str] = {
     "SelfSubjectRulesReview": "metadata=1:ObjectMeta spec=2:SelfSubjectRulesReviewSpec",
     "SelfSubjectRulesReviewSpec": "namespace=1",
     "SelfSubjectReview": "metadata=1:ObjectMeta",
+    # --- networking.k8s.io/v1 (`kubectl create ingress` sends protobuf)
+    "Ingress": "metadata=1:ObjectMeta spec=2:IngressSpec status=3:IngressStatus",
+    "IngressSpec": "defaultBackend=1:IngressBackend tls=2:[IngressTLS] rules=3:[IngressRule] ingressClassName=4!",
+    "IngressBackend": "resource=3:TypedLocalObjectReference service=4:IngressServiceBackend",
+    "TypedLocalObjectReference": "apiGroup=1! kind=2! name=3!",
+    "IngressServiceBackend": "name=1! port=2:ServiceBackendPort",
+    "ServiceBackendPort": "name=1 number=2:int",
+    "IngressTLS": "hosts=1:[string] secretName=2",
+    "IngressRule": "host=1 ingressRuleValue=2:~IngressRuleValue",
+    "IngressRuleValue": "http=1:HTTPIngressRuleValue",
+    "HTTPIngressRuleValue": "paths=1:[HTTPIngressPath]",
+    "HTTPIngressPath": "path=1 backend=2:IngressBackend pathType=3!",
+    "IngressStatus": "loadBalancer=1:IngressLoadBalancerStatus",
+    "IngressLoadBalancerStatus": "ingress=1:[IngressLoadBalancerIngress]",
+    "IngressLoadBalancerIngress": "ip=1 hostname=2 ports=4:[IngressPortStatus]",
+    "IngressPortStatus": "port=1:int! protocol=2! error=3!",
+    "IngressClass": "metadata=1:ObjectMeta spec=2:IngressClassSpec",
+    "IngressClassSpec": "controller=1 parameters=2:IngressClassParametersReference",
+    "IngressClassParametersReference": "apiGroup=1! kind=2! name=3! scope=4! namespace=5!",
 }
 
 # (apiVersion, kind) of the top-level objects we decode -> message name.
@@ -346,6 +365,8 @@ _TOP_LEVEL: dict[tuple[str, str], str] = {
                                                              "SelfSubjectRulesReview")},
     ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
+    ("networking.k8s.io/v1", "Ingress"): "Ingress",
+    ("networking.k8s.io/v1", "IngressClass"): "IngressClass",
 }
 # Option types every group version registers (client-go encodes DeleteOptions with the client's group version).
 _ANY_GROUP_VERSION = {"DeleteOptions"}

@@ -123,12 +123,18 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  "selfsubjectrulesreview", False, "reviews_unstored", verbs=("create",)),
     ResourceInfo("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
                  "customresourcedefinition", False, "", short_names=("crd", "crds"), subresources=("status",)),
+    ResourceInfo("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", True, "networking_v1",
+                 short_names=("ing",), subresources=("status",)),
+    ResourceInfo("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", False, "networking_v1"),
+    ResourceInfo("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", True, "networking_v1",
+                 short_names=("netpol",)),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
-                                  "authorization.k8s.io/v1", "apiextensions.k8s.io/v1")
+                                  "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
+                                  "networking.k8s.io/v1")
 
 
 class Registry:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrator.api.errors import BadRequest
+from orchestrator.apiserver import tables_networking
 from orchestrator.apiserver.selectors import selector_from_object, selector_from_set
 
 TABLE_API_VERSION = "meta.k8s.io/v1"
@@ -281,6 +282,7 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("Groups", "Groups in the roleBinding", priority=1),
         _column("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1),
     ] for plural in ("rolebindings", "clusterrolebindings")},
+    **tables_networking.columns(_column, _NAME, _AGE),
 }
 _DEFAULT_COLUMNS = [_NAME, _AGE]
 
@@ -823,6 +825,12 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "clusterroles": _role_cells,
     "rolebindings": _binding_cells,
     "clusterrolebindings": _binding_cells,
+    "ingresses": lambda ingress, now: tables_networking.ingress_cells(
+        ingress, now, name=lambda obj: _get(obj, "metadata", "name") or "",
+        age=lambda obj, now: format_age(_get(obj, "metadata", "creationTimestamp"), now)),
+    "ingressclasses": _named(lambda ingress_class: _get(ingress_class, "spec", "controller") or "",
+                             tables_networking.ingress_class_parameters),
+    "networkpolicies": _named(lambda policy: _format_label_selector(_get(policy, "spec", "podSelector")) or "<none>"),
 }
 _DEFAULT_PRINTER = _named()
 

@@ -27,6 +27,7 @@ from orchestrator.apiserver.strategies.core import (
     ServiceStrategy,
 )
 from orchestrator.apiserver.strategies.meta import validate_object_meta, validate_object_meta_update
+from orchestrator.apiserver.strategies.networking import IngressClassStrategy, IngressStrategy, NetworkPolicyStrategy
 from orchestrator.apiserver.strategies.rbac import RBAC_STRATEGIES
 
 STRATEGIES: dict[str, Strategy] = {
@@ -48,6 +49,9 @@ STRATEGIES: dict[str, Strategy] = {
         CronJobStrategy(),
         LeaseStrategy(),
         *RBAC_STRATEGIES,
+        IngressStrategy(),
+        IngressClassStrategy(),
+        NetworkPolicyStrategy(),
     )
 }
 
