@@ -128,13 +128,20 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", False, "networking_v1"),
     ResourceInfo("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", True, "networking_v1",
                  short_names=("netpol",)),
+    ResourceInfo("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration",
+                 "validatingwebhookconfigurations", "validatingwebhookconfiguration", False, "admissionregistration_v1"),
+    ResourceInfo("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration",
+                 "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", False, "admissionregistration_v1"),
+    ResourceInfo("apiregistration.k8s.io", "v1", "APIService", "apiservices", "apiservice", False, "apiregistration_v1",
+                 subresources=("status",)),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
                                   "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
-                                  "networking.k8s.io/v1")
+                                  "networking.k8s.io/v1", "admissionregistration.k8s.io/v1",
+                                  "apiregistration.k8s.io/v1")
 
 
 class Registry:

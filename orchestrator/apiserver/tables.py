@@ -283,6 +283,15 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1),
     ] for plural in ("rolebindings", "clusterrolebindings")},
     **tables_networking.columns(_column, _NAME, _AGE),
+    **{plural: [_NAME, _column("Webhooks", "Webhooks indicates the number of webhooks that are registered in this "
+                               "configuration", type_="integer"), _AGE]
+       for plural in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations")},
+    "apiservices": [
+        _NAME,
+        _column("Service", "The reference to the service that hosts this API endpoint."),
+        _column("Available", "Whether this service is available."),
+        _AGE,
+    ],
 }
 _DEFAULT_COLUMNS = [_NAME, _AGE]
 
@@ -792,6 +801,20 @@ def _role_cells(role: dict, now: datetime) -> list:
     return [_get(role, "metadata", "name") or "", created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else ""]
 
 
+def _api_service_target(api_service: dict) -> str:
+    service = _get(api_service, "spec", "service")
+    return f'{service.get("namespace", "")}/{service.get("name", "")}' if service else "Local"
+
+
+def _api_service_available(api_service: dict) -> str:
+    for condition in _get(api_service, "status", "conditions") or []:
+        if condition.get("type") == "Available":
+            if condition.get("status") == "True":
+                return "True"
+            return f'{condition.get("status")} ({condition.get("reason", "")})'
+    return "Unknown"
+
+
 def _binding_cells(binding: dict, now: datetime) -> list:
     role_ref = binding.get("roleRef") or {}
     subjects = binding.get("subjects") or []
@@ -830,6 +853,9 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
         age=lambda obj, now: format_age(_get(obj, "metadata", "creationTimestamp"), now)),
     "ingressclasses": _named(lambda ingress_class: _get(ingress_class, "spec", "controller") or "",
                              tables_networking.ingress_class_parameters),
+    "validatingwebhookconfigurations": _named(lambda configuration: len(configuration.get("webhooks") or [])),
+    "mutatingwebhookconfigurations": _named(lambda configuration: len(configuration.get("webhooks") or [])),
+    "apiservices": _named(_api_service_target, _api_service_available),
     "networkpolicies": _named(lambda policy: _format_label_selector(_get(policy, "spec", "podSelector")) or "<none>"),
 }
 _DEFAULT_PRINTER = _named()

@@ -81,8 +81,9 @@ def default_subjects(binding: dict) -> None:
     for subject in binding.get("subjects") or []:
         if subject.get("kind") in ("User", "Group") and not subject.get("apiGroup"):
             subject["apiGroup"] = RBAC_GROUP
-        if subject.get("kind") == "ServiceAccount" and subject.get("apiGroup") is None:
-            subject["apiGroup"] = ""
+        if subject.get("kind") == "ServiceAccount" and subject.get("apiGroup") == "":
+            # Go's `apiGroup,omitempty`: the default "" is never written, so re-applying is `unchanged`.
+            del subject["apiGroup"]
 
 
 def validate_subjects(subjects: list | None, *, namespaced: bool) -> list[FieldError]:
