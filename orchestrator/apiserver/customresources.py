@@ -47,11 +47,47 @@ class CustomResourceStrategy(DefaultStrategy):
         crdschema.prune(self.schema, obj)
         crdschema.apply_defaults(self.schema, obj)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        # As kube-apiserver's customresource strategy: with a status subresource, status is not the creator's.
+        if self.has_status:
+            obj.pop("status", None)
+        obj["metadata"]["generation"] = 1
+
+    def prepare_for_update(self, new: dict, old: dict) -> None:
+        """Status is kept (with the subresource); generation counts changes of everything but metadata (and status)."""
+        if self.has_status:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        self.default(new)
+        if _content(new, self.has_status) != _content(old, self.has_status):
+            new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
+
+    def prepare_for_status_update(self, new: dict, old: dict) -> None:
+        """Only status changes through /status: every other field, metadata included, is the stored one."""
+        status = new.get("status", _MISSING)
+        new.clear()
+        new.update(copy.deepcopy(old))
+        if status is _MISSING:
+            new.pop("status", None)
+        else:
+            new["status"] = status
+
     def validate(self, obj: dict) -> list[FieldError]:
         return self.validate_metadata(obj) + crdschema.validate(self.schema, obj)
 
     def validate_status_update(self, new: dict, old: dict) -> list[FieldError]:
         return self.validate_metadata_update(new, old) + crdschema.validate(self.schema, new)
+
+
+_MISSING = object()
+
+
+def _content(obj: dict, without_status: bool) -> dict:
+    """What metadata.generation tracks: the object without metadata (and without status when it is a subresource)."""
+    skipped = ("metadata", "status") if without_status else ("metadata",)
+    return {key: value for key, value in obj.items() if key not in skipped}
 
 
 def resource_infos(crd: dict) -> tuple[ResourceInfo, ...]:

@@ -343,7 +343,8 @@ class RestHandler:
                                          obj.get("kind", ""))
             plural = info.plural if info else ""
             table = tables.table_for(plural, [obj], now=datetime.fromtimestamp(self.clock(), UTC),
-                                     include_object=request.query_params.get("includeObject", "Metadata"))
+                                     include_object=request.query_params.get("includeObject", "Metadata"),
+                                     printer_columns=info.extra.get("printer_columns") if info else None)
             return json_response(table, status_code, headers, TABLE_CONTENT_TYPE)
         return json_response(obj, status_code, headers)
 
@@ -358,7 +359,7 @@ class RestHandler:
     async def get(self, request: Request, target: Target) -> Response:
         obj = await self.get_object(target)
         if target.subresource == "scale":
-            return self.respond(request, self.to_scale(obj))
+            return self.respond(request, self.to_scale(obj, target.info))
         return self.respond(request, obj)
 
     def predicate(self, request: Request, target: Target) -> Callable[[dict], bool]:
@@ -417,7 +418,8 @@ class RestHandler:
             from orchestrator.apiserver import tables
 
             table = tables.table_for(info.plural, items, now=datetime.fromtimestamp(self.clock(), UTC),
-                                     include_object=params.get("includeObject", "Metadata"), list_metadata=metadata)
+                                     include_object=params.get("includeObject", "Metadata"), list_metadata=metadata,
+                                     printer_columns=info.extra.get("printer_columns"))
             return json_response(table, content_type=TABLE_CONTENT_TYPE)
         body = {"kind": info.list_kind, "apiVersion": info.group_version, "metadata": metadata, "items": items}
         return json_response(body)
@@ -517,7 +519,8 @@ class RestHandler:
                             yield bookmark_line(event)
                         continue
                     if as_table:
-                        table = tables.table_for(info.plural, [event.object], now=now(), include_object=include_object)
+                        table = tables.table_for(info.plural, [event.object], now=now(), include_object=include_object,
+                                                 printer_columns=info.extra.get("printer_columns"))
                         yield orjson.dumps({"type": event_type, "object": table}) + b"\n"
                     else:
                         yield event.json_line(event_type)
@@ -554,7 +557,7 @@ class RestHandler:
         await self.run_write_checks(request, target, body, None)
         await self.ensure_namespace_accepts(target)
         metadata["creationTimestamp"] = utc_now_iso(self.clock)
-        if info.kind in GENERATION_KINDS:
+        if info.kind in GENERATION_KINDS and not info.extra.get("crd"):
             metadata["generation"] = 1
         if info.kind == "Service":
             async with self.service_allocation_lock:
@@ -585,11 +588,11 @@ class RestHandler:
             def apply_scale(current: dict) -> dict:
                 if precondition and precondition != current["metadata"]["resourceVersion"]:
                     raise errors.Conflict.stale(resource=target.info.qualified, group="", name=target.name)
-                current.setdefault("spec", {})["replicas"] = wanted
+                self.set_replicas(current, target.info, wanted)
                 return current
 
             updated, _ = await self.guaranteed_update(request, target, apply_scale, subresource=None)
-            return self.respond(request, self.to_scale(updated))
+            return self.respond(request, self.to_scale(updated, target.info))
         self.check_type_meta(body, target.info)
         self.check_namespace(body, target)
         metadata = body["metadata"]
@@ -642,7 +645,7 @@ class RestHandler:
         warnings: list[str] = []
 
         def apply_patch(current: dict) -> dict:
-            original = self.to_scale(current) if is_scale else current
+            original = self.to_scale(current, info) if is_scale else current
             if patch_type == "json":
                 if not isinstance(patch_body, list):
                     raise errors.BadRequest("json patch must be a list of operations")
@@ -661,7 +664,7 @@ class RestHandler:
                 raise errors.Conflict.stale(resource=info.qualified, group="", name=target.name)
             if is_scale:
                 updated = copy.deepcopy(current)
-                updated.setdefault("spec", {})["replicas"] = (patched.get("spec") or {}).get("replicas")
+                self.set_replicas(updated, info, (patched.get("spec") or {}).get("replicas"))
                 return updated
             if (patched.get("metadata") or {}).get("name") not in (None, target.name):
                 raise errors.BadRequest("metadata.name cannot be changed by a patch")
@@ -684,7 +687,7 @@ class RestHandler:
             body["metadata"]["name"] = target.name
             return await self.create_from_body(request, target, body, self.validate_types(body, info, request))
         if is_scale:
-            return self.respond(request, self.to_scale(updated), status_code)
+            return self.respond(request, self.to_scale(updated, info), status_code)
         return self.respond(request, updated, status_code, warnings)
 
     async def guaranteed_update(self, request: Request, target: Target, mutate: Callable[[dict], dict], *,
@@ -761,7 +764,7 @@ class RestHandler:
         else:
             strategy.prepare_for_update(new, old)
             strategy.default(new)
-            if info.kind in GENERATION_KINDS and new.get("spec") != old.get("spec"):
+            if info.kind in GENERATION_KINDS and not info.extra.get("crd") and new.get("spec") != old.get("spec"):
                 new_meta["generation"] = int(old_meta.get("generation") or 1) + 1
 
     def deletion_complete(self, obj: dict, info: ResourceInfo) -> bool:
@@ -919,7 +922,19 @@ class RestHandler:
 
     # ------------------------------------------------------------------ subresources
 
-    def to_scale(self, obj: dict) -> dict:
+    def set_replicas(self, obj: dict, info: ResourceInfo, replicas) -> None:
+        if info.extra.get("scale") is not None:  # a custom resource: its CRD names the paths
+            from orchestrator.apiserver import customscale
+
+            customscale.set_replicas(obj, info.extra["scale"], replicas)
+            return
+        obj.setdefault("spec", {})["replicas"] = replicas
+
+    def to_scale(self, obj: dict, info: ResourceInfo | None = None) -> dict:
+        if info is not None and info.extra.get("scale") is not None:
+            from orchestrator.apiserver import customscale
+
+            return customscale.to_scale(obj, info.extra["scale"])
         meta = obj["metadata"]
         selector = selectors.selector_from_object((obj.get("spec") or {}).get("selector") or {})
         return {
