@@ -11,6 +11,7 @@ Used by: orchestrator/apiserver/registry.py (ResourceInfo.strategy) and rest.py.
 
 from __future__ import annotations
 
+from orchestrator.apiserver.strategies.apiextensions import CustomResourceDefinitionStrategy
 from orchestrator.apiserver.strategies.apps import DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
 from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
@@ -52,6 +53,7 @@ STRATEGIES: dict[str, Strategy] = {
         IngressStrategy(),
         IngressClassStrategy(),
         NetworkPolicyStrategy(),
+        CustomResourceDefinitionStrategy(),
     )
 }
 

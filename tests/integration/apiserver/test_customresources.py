@@ -335,3 +335,17 @@ def test_generation_without_status_subresource_counts_status_too(api_client, ext
     with_status = custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "plains", "p",
                                                         {"status": {"seen": True}})
     assert with_status["status"] == {"seen": True} and with_status["metadata"]["generation"] == 2
+
+
+def test_an_invalid_crd_is_422_naming_the_field(extensions, kubectl):
+    bad = crd("mismatches", "Mismatch")
+    bad["metadata"]["name"] = "other.example.com"
+    bad["spec"]["versions"][0]["storage"] = False
+    with pytest.raises(ApiException) as invalid:
+        extensions.create_custom_resource_definition(bad)
+    assert invalid.value.status == 422
+    fields = [cause["field"] for cause in json.loads(invalid.value.body)["details"]["causes"]]
+    assert fields == ["metadata.name", "spec.versions"]
+    result = kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+    assert result.returncode != 0
+    assert 'must be spec.names.plural+"."+spec.group' in result.stderr
