@@ -138,3 +138,26 @@ def apply_defaults(schema: dict, value: Any) -> None:
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for item in value:
             apply_defaults(schema["items"], item)
+
+
+def unknown_fields(schema: dict, value: Any, path: str = "") -> list[str]:
+    """The paths `prune` would drop (`spec.bogus`), for fieldValidation Strict/Warn."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if schema.get("x-kubernetes-preserve-unknown-fields") and not schema.get("properties"):
+            return found
+        properties = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        for key, member in value.items():
+            if not path and key in _ROOT_SYSTEM_FIELDS:
+                continue
+            if key in properties:
+                found += unknown_fields(properties[key], member, _join(path, key))
+            elif isinstance(additional, dict):
+                found += unknown_fields(additional, member, _join(path, key))
+            elif not schema.get("x-kubernetes-preserve-unknown-fields") and not additional:
+                found.append(_join(path, key))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found += unknown_fields(schema["items"], item, f"{path}[{index}]")
+    return found

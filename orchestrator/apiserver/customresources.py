@@ -77,6 +77,10 @@ class CustomResourceStrategy(DefaultStrategy):
     def validate(self, obj: dict) -> list[FieldError]:
         return self.validate_metadata(obj) + crdschema.validate(self.schema, obj)
 
+    def unknown_fields(self, obj: dict) -> list[str]:
+        """What pruning will drop: an error with fieldValidation=Strict, a warning with Warn (rest.py)."""
+        return crdschema.unknown_fields(self.schema, obj)
+
     def validate_status_update(self, new: dict, old: dict) -> list[FieldError]:
         return self.validate_metadata_update(new, old) + crdschema.validate(self.schema, new)
 

@@ -245,9 +245,10 @@ class RestHandler:
     def validate_types(self, obj: dict, info: ResourceInfo, request: Request) -> list[str]:
         """Check types and unknown fields against the model; returns warnings (for Warn mode)."""
         model = info.model
-        if model is None:
-            return []
         mode = request.query_params.get("fieldValidation", "Warn")
+        if model is None:
+            unknown_fields = getattr(info.strategy, "unknown_fields", None)  # custom resources: their schema
+            return self.check_unknown_fields(unknown_fields(obj), mode) if unknown_fields else []
         warnings: list[str] = []
         for _ in range(50):  # each round drops the unknown fields it found (Warn/Ignore) and re-checks
             try:
@@ -281,6 +282,15 @@ class RestHandler:
                 for e in unknown:
                     _delete_path(obj, e["loc"])
         return warnings
+
+    def check_unknown_fields(self, paths: list[str], mode: str) -> list[str]:
+        """fieldValidation for fields a schema does not declare: Strict refuses, Warn warns, Ignore says nothing."""
+        messages = [f'unknown field "{path}"' for path in paths]
+        if messages and mode == "Strict":
+            raise errors.BadRequest("strict decoding error: " + ", ".join(messages),
+                                    details={"causes": [{"reason": "FieldValueInvalid", "message": message, "field": path}
+                                                        for message, path in zip(messages, paths, strict=True)]})
+        return messages if mode != "Ignore" else []
 
     def validate_values(self, obj: dict, info: ResourceInfo, old: dict | None = None, *,
                         subresource: str | None = None) -> None:
@@ -335,7 +345,9 @@ class RestHandler:
     def respond(self, request: Request, obj: dict, status_code: int = 200, warnings: list[str] | None = None) -> Response:
         headers = {}
         if warnings:
-            headers["Warning"] = ", ".join(f'299 - "{w}"' for w in warnings)
+            # RFC 7234 warn-text is a quoted-string: kubectl drops a warning whose inner quotes are not escaped.
+            headers["Warning"] = ", ".join('299 - "{}"'.format(w.replace("\\", "\\\\").replace('"', '\\"'))
+                                           for w in warnings)
         if wants_table(request) and obj.get("kind") not in ("Status",):
             from orchestrator.apiserver import tables
 

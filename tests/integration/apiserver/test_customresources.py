@@ -349,3 +349,40 @@ def test_an_invalid_crd_is_422_naming_the_field(extensions, kubectl):
     result = kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
     assert result.returncode != 0
     assert 'must be spec.names.plural+"."+spec.group' in result.stderr
+
+
+def test_kubectl_explain_reads_the_crd_schema(widgets, kubectl):
+    explained = kubectl("explain", "widgets.spec").stdout
+    assert "GROUP:      example.com" in explained and "KIND:       Widget" in explained
+    assert "size\t<integer> -required-" in explained and "How big the widget is." in explained
+    assert "color\t<string>" in explained
+    assert "<Object>" in kubectl("explain", "widgets").stdout  # metadata refers to ObjectMeta
+
+
+def test_openapi_v2_and_v3_describe_custom_resources(widgets, kubectl):
+    def fetch(path: str) -> dict:
+        return json.loads(kubectl("get", "--raw", path).stdout)
+
+    v3 = fetch("/openapi/v3/apis/example.com/v1")
+    schema = v3["components"]["schemas"]["com.example.v1.Widget"]
+    assert schema["x-kubernetes-group-version-kind"] == [{"group": GROUP, "kind": "Widget", "version": VERSION}]
+    assert schema["properties"]["spec"]["required"] == ["size"]
+    assert "/apis/example.com/v1/namespaces/{namespace}/widgets/{name}/scale" in v3["paths"]
+    index = fetch("/openapi/v3")
+    assert "apis/example.com/v1" in index["paths"]
+    v2 = fetch("/openapi/v2")
+    assert "com.example.v1.WidgetList" in v2["definitions"]
+    assert v2["definitions"]["com.example.v1.Widget"]["properties"]["metadata"] == {
+        "$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+
+
+def test_kubectl_validates_custom_resources_on_the_client(widgets, kubectl, namespace):
+    bad = widget("unknown-field")
+    bad["spec"]["bogus"] = 1
+    result = kubectl("apply", "-n", namespace, "--validate=strict", "-f", "-", input=json.dumps(bad), check=False)
+    assert result.returncode != 0
+    assert 'unknown field "spec.bogus"' in result.stderr
+    warned = kubectl("apply", "-n", namespace, "--validate=warn", "-f", "-", input=json.dumps(bad))  # pruned
+    assert 'unknown field "spec.bogus"' in warned.stderr
+    assert kubectl("get", "widget", "unknown-field", "-n", namespace, "-o", "jsonpath={.spec}").stdout == \
+        '{"color":"blue","size":1}'
