@@ -366,7 +366,13 @@ class RestHandler:
         obj = await self.storage.get(self.key(target, name))
         if obj is None:
             raise self.not_found(target, name)
-        return obj
+        return self.read_view(obj, target.info)
+
+    @staticmethod
+    def read_view(obj: dict, info: ResourceInfo) -> dict:
+        """A custom resource as the requested version serves it (customresources.py); built-in kinds as stored."""
+        view = getattr(info.strategy, "read_view", None)
+        return view(obj) if view is not None else obj
 
     async def get(self, request: Request, target: Target) -> Response:
         obj = await self.get_object(target)
@@ -421,6 +427,8 @@ class RestHandler:
             revision = int(resource_version) if match == "Exact" and resource_version else 0
             items, revision, next_key, remaining = await self.list_from_etcd(
                 target, predicate, limit=limit, revision=revision, start_key=None)
+        if info.extra.get("crd"):
+            items = [self.read_view(item, info) for item in items]
         metadata["resourceVersion"] = str(revision)
         if next_key is not None:
             metadata["continue"] = self.encode_continue(revision, next_key, target)
@@ -531,9 +539,12 @@ class RestHandler:
                             yield bookmark_line(event)
                         continue
                     if as_table:
-                        table = tables.table_for(info.plural, [event.object], now=now(), include_object=include_object,
+                        table = tables.table_for(info.plural, [self.read_view(event.object, info)], now=now(),
+                                                 include_object=include_object,
                                                  printer_columns=info.extra.get("printer_columns"))
                         yield orjson.dumps({"type": event_type, "object": table}) + b"\n"
+                    elif info.extra.get("crd"):
+                        yield orjson.dumps({"type": event_type, "object": self.read_view(event.object, info)}) + b"\n"
                     else:
                         yield event.json_line(event_type)
             finally:
@@ -716,6 +727,7 @@ class RestHandler:
             current = await self.storage.get(key)
             if current is None:
                 raise self.not_found(target)
+            current = self.read_view(current, info)
             new = drop_nulls(mutate(copy.deepcopy(current)))
             self.prepare_update(new, current, info, subresource)
             if new == current:

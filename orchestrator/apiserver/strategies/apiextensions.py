@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestrator.api.errors import FieldError, duplicate, invalid, not_supported, required
 from orchestrator.apiserver.strategies.base import Strategy
-from orchestrator.apiserver.strategies.meta import FIELD_IMMUTABLE, go_string_slice
+from orchestrator.apiserver.strategies.meta import FIELD_IMMUTABLE, go_string_slice, validate_kube_finalizer_names
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -33,6 +33,13 @@ SCOPES = ["Cluster", "Namespaced"]
 COLUMN_TYPES = ["boolean", "date", "integer", "number", "string"]
 SCHEMA_TYPES = ["array", "boolean", "integer", "number", "object", "string"]
 _SIMPLE_JSON_PATH = re.compile(r"^(\.[A-Za-z0-9_-]+|\[\d+\]|\[\?\(.*\)\]|\['[^']*'\])+$")
+
+
+def without_kube_finalizer_rule(errors: list[FieldError], obj: dict) -> list[FieldError]:
+    """apiextensions (CRDs and custom resources) validates metadata with apimachinery's ValidateObjectMeta, which
+    does not have core's rule that an unqualified finalizer be a standard one: drop what that rule found."""
+    kube_only = validate_kube_finalizer_names((obj.get("metadata") or {}).get("finalizers"), "metadata.finalizers")
+    return [error for error in errors if error not in kube_only]
 
 
 def _label_errors(value: Any, field: str, *, dns1035: bool = False) -> list[FieldError]:
@@ -135,7 +142,7 @@ class CustomResourceDefinitionStrategy(Strategy):
         spec.setdefault("conversion", {"strategy": "None"})
 
     def validate(self, crd: dict) -> list[FieldError]:
-        errors = self.validate_metadata(crd)
+        errors = without_kube_finalizer_rule(self.validate_metadata(crd), crd)
         spec = crd.get("spec") or {}
         names = spec.get("names") or {}
         group = spec.get("group")
@@ -184,7 +191,8 @@ class CustomResourceDefinitionStrategy(Strategy):
         return errors
 
     def validate_update(self, new: dict, old: dict) -> list[FieldError]:
-        errors = self.validate(new) + self.validate_metadata_update(new, old)
+        errors = self.validate(new) + [error for error in without_kube_finalizer_rule(
+            self.validate_metadata_update(new, old), new) if error not in self.validate_metadata(new)]
         new_spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
         for key in ("group", "scope"):
             if new_spec.get(key) != old_spec.get(key):

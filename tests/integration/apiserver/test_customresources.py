@@ -386,3 +386,36 @@ def test_kubectl_validates_custom_resources_on_the_client(widgets, kubectl, name
     assert 'unknown field "spec.bogus"' in warned.stderr
     assert kubectl("get", "widget", "unknown-field", "-n", namespace, "-o", "jsonpath={.spec}").stdout == \
         '{"color":"blue","size":1}'
+
+
+def test_versions_convert_with_strategy_none_and_schema_changes_prune_on_read(api_client, extensions, custom,
+                                                                               namespace):
+    definition = crd("shapes", "Shape")
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "sides": {"type": "integer"}, "color": {"type": "string"}}}}}
+    stored = definition["spec"]["versions"][0]
+    stored["schema"] = {"openAPIV3Schema": schema}
+    definition["spec"]["versions"] = [{**stored, "name": "v1beta1", "storage": False}, stored]
+    create_crd(api_client, extensions, definition)
+    body = {"apiVersion": f"{GROUP}/v1beta1", "kind": "Shape", "metadata": {"name": "tri"},
+            "spec": {"sides": 3, "color": "red"}}
+    assert custom.create_namespaced_custom_object(GROUP, "v1beta1", namespace, "shapes", body)["apiVersion"] == \
+        f"{GROUP}/v1beta1"
+    as_v1 = custom.get_namespaced_custom_object(GROUP, "v1", namespace, "shapes", "tri")
+    assert as_v1["apiVersion"] == f"{GROUP}/v1" and as_v1["spec"] == {"sides": 3, "color": "red"}
+    listed = custom.list_namespaced_custom_object(GROUP, "v1", namespace, "shapes")
+    assert [item["apiVersion"] for item in listed["items"]] == [f"{GROUP}/v1"]
+    patched = custom.patch_namespaced_custom_object(GROUP, "v1", namespace, "shapes", "tri", {"spec": {"sides": 4}})
+    assert patched["apiVersion"] == f"{GROUP}/v1" and patched["spec"]["sides"] == 4
+    assert custom.get_namespaced_custom_object(GROUP, "v1beta1", namespace, "shapes", "tri")["apiVersion"] == \
+        f"{GROUP}/v1beta1"
+
+    # The schema loses `color`: stored objects read without it, as kube-apiserver prunes when decoding from etcd.
+    current = extensions.read_custom_resource_definition("shapes.example.com")
+    versions = api_client.sanitize_for_serialization(current.spec.versions)
+    for version in versions:
+        del version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["color"]
+    extensions.patch_custom_resource_definition("shapes.example.com", {"spec": {"versions": versions}})
+    eventually(lambda: "color" not in custom.get_namespaced_custom_object(GROUP, "v1", namespace, "shapes",
+                                                                          "tri")["spec"],
+               what="the removed field pruned on read")
