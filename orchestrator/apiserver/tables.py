@@ -283,6 +283,8 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1),
     ] for plural in ("rolebindings", "clusterrolebindings")},
     **tables_networking.columns(_column, _NAME, _AGE),
+    # kube-apiserver's default table convertor (no printer of its own), as for Roles.
+    "customresourcedefinitions": [_NAME, _column("Created At", _AGE_DOC, type_="date")],
 }
 _DEFAULT_COLUMNS = [_NAME, _AGE]
 
@@ -831,6 +833,7 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "ingressclasses": _named(lambda ingress_class: _get(ingress_class, "spec", "controller") or "",
                              tables_networking.ingress_class_parameters),
     "networkpolicies": _named(lambda policy: _format_label_selector(_get(policy, "spec", "podSelector")) or "<none>"),
+    "customresourcedefinitions": _role_cells,
 }
 _DEFAULT_PRINTER = _named()
 

@@ -419,3 +419,9 @@ def test_versions_convert_with_strategy_none_and_schema_changes_prune_on_read(ap
     eventually(lambda: "color" not in custom.get_namespaced_custom_object(GROUP, "v1", namespace, "shapes",
                                                                           "tri")["spec"],
                what="the removed field pruned on read")
+
+
+def test_kubectl_get_crd_prints_created_at(widgets, kubectl):
+    lines = kubectl("get", "crd", "widgets.example.com").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "CREATED", "AT"]
+    assert lines[1].split()[0] == "widgets.example.com" and lines[1].split()[1].endswith("Z")
