@@ -389,7 +389,7 @@ def test_kubectl_validates_custom_resources_on_the_client(widgets, kubectl, name
 
 
 def test_versions_convert_with_strategy_none_and_schema_changes_prune_on_read(api_client, extensions, custom,
-                                                                               namespace):
+                                                                               namespace, kubectl):
     definition = crd("shapes", "Shape")
     schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
         "sides": {"type": "integer"}, "color": {"type": "string"}}}}}
@@ -409,6 +409,10 @@ def test_versions_convert_with_strategy_none_and_schema_changes_prune_on_read(ap
     assert patched["apiVersion"] == f"{GROUP}/v1" and patched["spec"]["sides"] == 4
     assert custom.get_namespaced_custom_object(GROUP, "v1beta1", namespace, "shapes", "tri")["apiVersion"] == \
         f"{GROUP}/v1beta1"
+    group = json.loads(kubectl("get", "--raw", "/apis/example.com").stdout)
+    assert [v["version"] for v in group["versions"]] == ["v1", "v1beta1"]
+    assert group["preferredVersion"]["version"] == "v1"
+    assert kubectl("get", "shapes", "-n", namespace, "-o", "jsonpath={.items[0].apiVersion}").stdout == f"{GROUP}/v1"
 
     # The schema loses `color`: stored objects read without it, as kube-apiserver prunes when decoding from etcd.
     current = extensions.read_custom_resource_definition("shapes.example.com")
