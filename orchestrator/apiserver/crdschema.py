@@ -38,6 +38,13 @@ def _type_matches(expected: str, value: Any) -> bool:
     return actual == expected or (expected == "number" and actual == "integer")
 
 
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:  # refused when the CRD is written; one stored before that must not fail every write
+        return True
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -80,7 +87,7 @@ def validate(schema: dict, value: Any, path: str = "") -> list[FieldError]:
                                      f"{path} in body should be at least {schema['minLength']} chars long"))
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             errors.append(FieldError(path, "TooLong", value, f"may not be more than {schema['maxLength']} bytes"))
-        if "pattern" in schema and not re.search(schema["pattern"], value):
+        if "pattern" in schema and not _matches(schema["pattern"], value):
             errors.append(FieldError(path, "Invalid", value, f"{path} in body should match '{schema['pattern']}'"))
     if isinstance(value, list):
         if "minItems" in schema and len(value) < schema["minItems"]:

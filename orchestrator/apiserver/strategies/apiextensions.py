@@ -73,6 +73,12 @@ def validate_structural(schema: Any, field: str, *, root: bool = False) -> list[
                                if "items" in schema else "must not be empty for specified fields"))
     elif schema_type is not None and schema_type not in SCHEMA_TYPES:
         errors.append(not_supported(f"{field}.type", schema_type, SCHEMA_TYPES))
+    if isinstance(schema.get("pattern"), str):
+        try:
+            re.compile(schema["pattern"])
+        except re.error as error:
+            errors.append(invalid(f"{field}.pattern", schema["pattern"],
+                                  f"must be a valid regular expression, but isn't: {error}"))
     if schema_type == "array" and "items" not in schema:
         errors.append(required(f"{field}.items", "must be specified"))
     for name, member in (schema.get("properties") or {}).items():
