@@ -7,6 +7,7 @@ merge-patches the object (its finalizer, its last-handled-configuration annotati
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -68,13 +69,14 @@ def namespace(api_client):
     return name
 
 
-@pytest.fixture(scope="module")
-def operator(apiserver, namespace, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("kopf")
+@contextlib.contextmanager
+def running_operator(apiserver, namespace: str, directory: Path, *, standalone: bool = True):
+    """`python -m kopf run [--standalone] --namespace NS kopf_operator.py`; yields (events file, log file)."""
     events, log = directory / "events", directory / "operator.log"
     environment = {**os.environ, "KUBECONFIG": str(apiserver.kubeconfig), "WIDGET_EVENTS": str(events)}
+    flags = ["--standalone"] if standalone else []
     with open(log, "w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", namespace,
+        process = subprocess.Popen([sys.executable, "-m", "kopf", "run", *flags, "--namespace", namespace,
                                     str(OPERATOR)], env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         yield events, log
@@ -85,6 +87,12 @@ def operator(apiserver, namespace, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def operator(apiserver, namespace, tmp_path_factory):
+    with running_operator(apiserver, namespace, tmp_path_factory.mktemp("kopf")) as files:
+        yield files
 
 
 def test_kopf_operator_handles_create_update_delete(api_client, namespace, operator):
@@ -123,3 +131,47 @@ def test_kopf_operator_handles_create_update_delete(api_client, namespace, opera
     except AssertionError:
         print(log.read_text())  # the operator's own account, for whoever reads the failure
         raise
+
+
+PEERING_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "kopfpeerings.kopf.dev"},
+    "spec": {"scope": "Namespaced", "group": "kopf.dev",
+             "names": {"kind": "KopfPeering", "plural": "kopfpeerings", "singular": "kopfpeering"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {
+                     "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]},
+}
+
+
+def test_kopf_peering_without_standalone(apiserver, api_client, namespace, tmp_path):
+    """Not standalone, kopf keeps its liveness in a KopfPeering object (kopf's own CRD) and still handles widgets.
+    (`namespace` is the standalone operator's: asking for it creates the Widget CRD; this test uses its own.)"""
+    name = f"peer-{uuid.uuid4().hex[:6]}"
+    client.CoreV1Api(api_client).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    extensions = client.ApiextensionsV1Api(api_client)
+    extensions.create_custom_resource_definition(PEERING_CRD)
+    custom = client.CustomObjectsApi(api_client)
+    eventually(lambda: _served(custom, "kopf.dev", "kopfpeerings", name), what="kopfpeerings served")
+    custom.create_namespaced_custom_object("kopf.dev", "v1", name, "kopfpeerings", {
+        "apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "default"}})
+    with running_operator(apiserver, name, tmp_path, standalone=False) as (_, log):
+        try:
+            eventually(lambda: (custom.get_namespaced_custom_object("kopf.dev", "v1", name, "kopfpeerings",
+                                                                    "default").get("status") or {}),
+                       what="kopf announcing itself in the peering object")
+            custom.create_namespaced_custom_object(GROUP, VERSION, name, "widgets", {
+                "apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget", "metadata": {"name": "p"}, "spec": {"size": 7}})
+            eventually(lambda: (custom.get_namespaced_custom_object(GROUP, VERSION, name, "widgets", "p").get("status")
+                                or {}).get("observedSize") == 7, what="the widget handled")
+        except AssertionError:
+            print(log.read_text())
+            raise
+
+
+def _served(custom, group: str, plural: str, namespace: str) -> bool:
+    try:
+        custom.list_namespaced_custom_object(group, "v1", namespace, plural)
+    except ApiException:
+        return False
+    return True
