@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 
 from orchestrator.api.errors import FieldError
-from orchestrator.apiserver import crdschema
+from orchestrator.apiserver import crdschema, customfields
 from orchestrator.apiserver.registry import Registry, ResourceInfo
 from orchestrator.apiserver.storage import KeyMissing, StaleRevision, Storage
 from orchestrator.apiserver.strategies.apiextensions import without_kube_finalizer_rule
@@ -133,7 +133,8 @@ def resource_infos(crd: dict) -> tuple[ResourceInfo, ...]:
             subresources=served_subresources,
             extra={"strategy": strategy, "crd": crd["metadata"]["name"],
                    "printer_columns": version.get("additionalPrinterColumns") or [],
-                   "scale": subresources.get("scale")},
+                   "scale": subresources.get("scale"),
+                   "selectable_fields": customfields.selectable_fields(version)},
         ))
     return tuple(infos)
 

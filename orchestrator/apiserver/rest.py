@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from orchestrator.api import errors
-from orchestrator.apiserver import selectors
+from orchestrator.apiserver import customfields, selectors
 from orchestrator.apiserver.registry import Registry, ResourceInfo
 from orchestrator.apiserver.storage import KeyExists, KeyMissing, StaleRevision, Storage, check_request_size
 from orchestrator.apiserver.watchcache import BOOKMARK, WatchCache
@@ -384,8 +384,15 @@ class RestHandler:
         params = request.query_params
         labels = selectors.parse_label_selector(params.get("labelSelector"))
         fields = selectors.parse_field_selector(params.get("fieldSelector"))
+        # A custom resource selects on metadata.name/namespace and its CRD's selectableFields (customfields.py).
+        selectable = target.info.extra.get("selectable_fields")
         if not fields.empty:
-            selectors.check_field_selector(target.info.plural, fields)
+            if selectable is not None:
+                customfields.check_field_selector(selectable, fields)
+            else:
+                selectors.check_field_selector(target.info.plural, fields)
+        field_set = (lambda obj: customfields.field_set(selectable, obj)) if selectable is not None else (
+            lambda obj: selectors.field_set(plural, obj))
         namespace = target.namespace
         name = target.name
         plural = target.info.plural
@@ -398,7 +405,7 @@ class RestHandler:
                 return False
             if not labels.empty and not labels.matches(metadata.get("labels") or {}):
                 return False
-            if not fields.empty and not fields.matches(selectors.field_set(plural, obj)):
+            if not fields.empty and not fields.matches(field_set(obj)):
                 return False
             return True
 

@@ -116,6 +116,12 @@ def _version_errors(version: dict, field: str, *, has_schema_required: bool = Tr
             errors.append(required(f"{column_field}.jsonPath"))
         elif not _SIMPLE_JSON_PATH.match(column["jsonPath"]):
             errors.append(invalid(f"{column_field}.jsonPath", column["jsonPath"], "must be a simple json path"))
+    selectable = version.get("selectableFields") or []
+    if len(selectable) > 8:
+        errors.append(invalid(f"{field}.selectableFields", len(selectable), "must have at most 8 items"))
+    for index, selectable_field in enumerate(selectable):
+        if not selectable_field.get("jsonPath"):
+            errors.append(required(f"{field}.selectableFields[{index}].jsonPath"))
     scale = (version.get("subresources") or {}).get("scale")
     if scale is not None:
         scale_field = f"{field}.subresources.scale"

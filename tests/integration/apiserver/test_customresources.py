@@ -33,6 +33,7 @@ WIDGET_CRD = {
             "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
                                                      "statusReplicasPath": ".status.replicas",
                                                      "labelSelectorPath": ".status.selector"}},
+            "selectableFields": [{"jsonPath": ".spec.color"}],
             "additionalPrinterColumns": [
                 {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
                 {"name": "Color", "type": "string", "jsonPath": ".spec.color", "priority": 1},
@@ -231,6 +232,13 @@ def test_label_and_field_selectors(widgets, custom, namespace):
     assert names(label_selector="tier!=front") == ["b"]
     assert names(field_selector="metadata.name=b") == ["b"]
     assert names(field_selector=f"metadata.namespace={namespace},metadata.name!=a") == ["b", "c"]
+    custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "widgets", "c", {"spec": {"color": "red"}})
+    assert names(field_selector="spec.color=red") == ["c"]  # the CRD's selectableFields
+    assert names(field_selector="spec.color!=red,metadata.name!=a") == ["b"]
+    with pytest.raises(ApiException) as unsupported:
+        names(field_selector="spec.size=1")
+    assert unsupported.value.status == 400
+    assert json.loads(unsupported.value.body)["message"] == "field label not supported: spec.size"
 
 
 def test_finalizers_hold_deletion_until_removed(widgets, custom, namespace):

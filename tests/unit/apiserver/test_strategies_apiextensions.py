@@ -62,6 +62,8 @@ def test_a_good_crd_is_valid_and_defaulted():
                      "spec": {"type": "string", "pattern": "("}}}}},
                  'spec.versions[0].schema.openAPIV3Schema.properties[spec].pattern: Invalid value: "(": '
                  "must be a valid regular expression", id="bad-pattern"),
+    pytest.param({"spec__versions__0__selectableFields": [{"jsonPath": f".spec.f{i}"} for i in range(9)]},
+                 "spec.versions[0].selectableFields: Invalid value: 9: must have at most 8 items", id="selectable"),
     pytest.param({"spec__versions__0__additionalPrinterColumns": [{"name": "Size", "type": "int",
                                                                   "jsonPath": ".spec.size"}]},
                  'spec.versions[0].additionalPrinterColumns[0].type: Unsupported value: "int": supported values: '
