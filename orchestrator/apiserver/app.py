@@ -339,10 +339,13 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         from orchestrator.apiserver.openapi import ResourceDoc
 
         if openapi_cache["resources"] is not registry.resources:
+            from orchestrator.apiserver.customopenapi import schema_text
+
             openapi_cache["documents"] = [
                 ResourceDoc(group=r.group, version=r.version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
-                            model=r.model, subresources=tuple(r.subresources), verbs=tuple(r.verbs))
-                for r in registry.resources if r.model is not None]
+                            model=r.model, subresources=tuple(r.subresources), verbs=tuple(r.verbs),
+                            custom_schema=schema_text(r))
+                for r in registry.resources if r.model is not None or r.extra.get("crd")]
             openapi_cache["resources"] = registry.resources
         return openapi_cache["documents"]
 

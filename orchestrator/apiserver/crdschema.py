@@ -38,6 +38,13 @@ def _type_matches(expected: str, value: Any) -> bool:
     return actual == expected or (expected == "number" and actual == "integer")
 
 
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:  # refused when the CRD is written; one stored before that must not fail every write
+        return True
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -80,7 +87,7 @@ def validate(schema: dict, value: Any, path: str = "") -> list[FieldError]:
                                      f"{path} in body should be at least {schema['minLength']} chars long"))
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             errors.append(FieldError(path, "TooLong", value, f"may not be more than {schema['maxLength']} bytes"))
-        if "pattern" in schema and not re.search(schema["pattern"], value):
+        if "pattern" in schema and not _matches(schema["pattern"], value):
             errors.append(FieldError(path, "Invalid", value, f"{path} in body should match '{schema['pattern']}'"))
     if isinstance(value, list):
         if "minItems" in schema and len(value) < schema["minItems"]:
@@ -138,3 +145,26 @@ def apply_defaults(schema: dict, value: Any) -> None:
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for item in value:
             apply_defaults(schema["items"], item)
+
+
+def unknown_fields(schema: dict, value: Any, path: str = "") -> list[str]:
+    """The paths `prune` would drop (`spec.bogus`), for fieldValidation Strict/Warn."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if schema.get("x-kubernetes-preserve-unknown-fields") and not schema.get("properties"):
+            return found
+        properties = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        for key, member in value.items():
+            if not path and key in _ROOT_SYSTEM_FIELDS:
+                continue
+            if key in properties:
+                found += unknown_fields(properties[key], member, _join(path, key))
+            elif isinstance(additional, dict):
+                found += unknown_fields(additional, member, _join(path, key))
+            elif not schema.get("x-kubernetes-preserve-unknown-fields") and not additional:
+                found.append(_join(path, key))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found += unknown_fields(schema["items"], item, f"{path}[{index}]")
+    return found

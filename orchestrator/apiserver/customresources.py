@@ -24,9 +24,10 @@ import time
 from datetime import UTC, datetime
 
 from orchestrator.api.errors import FieldError
-from orchestrator.apiserver import crdschema
+from orchestrator.apiserver import crdschema, customfields
 from orchestrator.apiserver.registry import Registry, ResourceInfo
 from orchestrator.apiserver.storage import KeyMissing, StaleRevision, Storage
+from orchestrator.apiserver.strategies.apiextensions import without_kube_finalizer_rule
 from orchestrator.apiserver.strategies.base import DefaultStrategy
 from orchestrator.apiserver.watchcache import BOOKMARK, WatchCache
 
@@ -39,19 +40,75 @@ CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 class CustomResourceStrategy(DefaultStrategy):
     """Metadata rules plus the version's structural schema (validation, defaults, pruning)."""
 
-    def __init__(self, *, kind: str, namespaced: bool, has_status: bool, schema: dict):
+    def __init__(self, *, kind: str, namespaced: bool, has_status: bool, schema: dict, api_version: str = ""):
         super().__init__(kind=kind, namespaced=namespaced, has_status=has_status)
         self.schema = schema or {}
+        self.api_version = api_version
+
+    def read_view(self, stored: dict) -> dict:
+        """The stored object as this version serves it: conversion strategy None rewrites apiVersion, and the
+        schema prunes and defaults on read, as kube-apiserver does when decoding from etcd (a CRD whose schema
+        changed, or an object written through another version, reads as this version describes it)."""
+        view = copy.deepcopy(stored)
+        if self.api_version:
+            view["apiVersion"] = self.api_version
+        self.default(view)
+        return view
 
     def default(self, obj: dict) -> None:
         crdschema.prune(self.schema, obj)
         crdschema.apply_defaults(self.schema, obj)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        # As kube-apiserver's customresource strategy: with a status subresource, status is not the creator's.
+        if self.has_status:
+            obj.pop("status", None)
+        obj["metadata"]["generation"] = 1
+
+    def prepare_for_update(self, new: dict, old: dict) -> None:
+        """Status is kept (with the subresource); generation counts changes of everything but metadata (and status)."""
+        if self.has_status:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        self.default(new)
+        if _content(new, self.has_status) != _content(old, self.has_status):
+            new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
+
+    def prepare_for_status_update(self, new: dict, old: dict) -> None:
+        """Only status changes through /status: every other field, metadata included, is the stored one."""
+        status = new.get("status", _MISSING)
+        new.clear()
+        new.update(copy.deepcopy(old))
+        if status is _MISSING:
+            new.pop("status", None)
+        else:
+            new["status"] = status
+
     def validate(self, obj: dict) -> list[FieldError]:
-        return self.validate_metadata(obj) + crdschema.validate(self.schema, obj)
+        return without_kube_finalizer_rule(self.validate_metadata(obj), obj) + crdschema.validate(self.schema, obj)
+
+    def validate_update(self, new: dict, old: dict) -> list[FieldError]:
+        return self.validate(new) + [error for error in without_kube_finalizer_rule(
+            self.validate_metadata_update(new, old), new) if error not in self.validate_metadata(new)]
+
+    def unknown_fields(self, obj: dict) -> list[str]:
+        """What pruning will drop: an error with fieldValidation=Strict, a warning with Warn (rest.py)."""
+        return crdschema.unknown_fields(self.schema, obj)
 
     def validate_status_update(self, new: dict, old: dict) -> list[FieldError]:
-        return self.validate_metadata_update(new, old) + crdschema.validate(self.schema, new)
+        return without_kube_finalizer_rule(self.validate_metadata_update(new, old), new) + crdschema.validate(
+            self.schema, new)
+
+
+_MISSING = object()
+
+
+def _content(obj: dict, without_status: bool) -> dict:
+    """What metadata.generation tracks: the object without metadata (and without status when it is a subresource)."""
+    skipped = ("metadata", "status") if without_status else ("metadata",)
+    return {key: value for key, value in obj.items() if key not in skipped}
 
 
 def resource_infos(crd: dict) -> tuple[ResourceInfo, ...]:
@@ -67,7 +124,8 @@ def resource_infos(crd: dict) -> tuple[ResourceInfo, ...]:
         served_subresources = tuple(name for name in ("status", "scale") if name in subresources)
         schema = (version.get("schema") or {}).get("openAPIV3Schema") or {}
         strategy = CustomResourceStrategy(kind=names["kind"], namespaced=namespaced,
-                                          has_status="status" in subresources, schema=schema)
+                                          has_status="status" in subresources, schema=schema,
+                                          api_version=f'{spec["group"]}/{version["name"]}')
         infos.append(ResourceInfo(
             spec["group"], version["name"], names["kind"], names["plural"],
             names.get("singular") or names["kind"].lower(), namespaced, "",
@@ -75,7 +133,8 @@ def resource_infos(crd: dict) -> tuple[ResourceInfo, ...]:
             subresources=served_subresources,
             extra={"strategy": strategy, "crd": crd["metadata"]["name"],
                    "printer_columns": version.get("additionalPrinterColumns") or [],
-                   "scale": subresources.get("scale")},
+                   "scale": subresources.get("scale"),
+                   "selectable_fields": customfields.selectable_fields(version)},
         ))
     return tuple(infos)
 

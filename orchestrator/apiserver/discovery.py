@@ -45,16 +45,29 @@ def _group(group_version: str) -> dict:
     return {"name": group, "versions": [gv], "preferredVersion": gv}
 
 
+def _groups(group_versions) -> list[dict]:
+    """One entry per group, its versions in the order given (the first is preferred), as Kubernetes lists them."""
+    groups: dict[str, dict] = {}
+    for group_version in group_versions:
+        if "/" not in group_version:
+            continue
+        entry = _group(group_version)
+        if entry["name"] in groups:
+            groups[entry["name"]]["versions"].extend(entry["versions"])
+        else:
+            groups[entry["name"]] = entry
+    return list(groups.values())
+
+
 def api_group_list(registry: Registry | None = None) -> dict:
     group_versions = registry.group_versions() if registry is not None else GROUP_VERSIONS
-    groups = [_group(gv) for gv in group_versions if "/" in gv]
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": _groups(group_versions)}
 
 
 def api_group(group: str, registry: Registry | None = None) -> dict | None:
-    for gv in (registry.group_versions() if registry is not None else GROUP_VERSIONS):
-        if gv.startswith(f"{group}/"):
-            return {"kind": "APIGroup", "apiVersion": "v1", **_group(gv)}
+    for entry in _groups(registry.group_versions() if registry is not None else GROUP_VERSIONS):
+        if entry["name"] == group:
+            return {"kind": "APIGroup", "apiVersion": "v1", **entry}
     return None
 
 

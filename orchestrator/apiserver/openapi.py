@@ -45,7 +45,8 @@ from orchestrator.api.autoscaling_v1 import Scale
 from orchestrator.api.base import K8sModel
 from orchestrator.api.core_v1 import Binding
 from orchestrator.api.errors import NotFound
-from orchestrator.api.meta import NAMED_SCHEMA_MARKER, DeleteOptions, ListMeta, Status
+from orchestrator.api.meta import NAMED_SCHEMA_MARKER, DeleteOptions, ListMeta, ObjectMeta, Status
+from orchestrator.apiserver import customopenapi
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
@@ -76,11 +77,13 @@ class ResourceDoc:
     kind: str
     plural: str
     namespaced: bool
-    model: type[K8sModel]
+    model: type[K8sModel] | None
     # Known subresources get operations: "status" (the kind itself), "scale" (autoscaling/v1 Scale),
     # "binding" (core/v1 Binding, POST only). Connect-style ones (log, exec, ...) are left out.
     subresources: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
+    # A custom resource: its CRD version's openAPIV3Schema as JSON text (customopenapi.py); model is None.
+    custom_schema: str = ""
 
     def __post_init__(self) -> None:
         # Callers may pass lists; tuples keep the dataclass hashable, which the caches need.
@@ -313,11 +316,14 @@ def _v3_document_hash(path: str, resources: tuple[ResourceDoc, ...]) -> str:
 @functools.lru_cache(maxsize=8)
 def _v2_document(resources: tuple[ResourceDoc, ...]) -> dict:
     schemas = _merged_component_schemas(resources)
+    custom = {_object_schema_name(resource) for resource in resources if resource.model is None}
     return {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": "unversioned"},
         "paths": {path: _path_item_v2(spec) for path, spec in _path_specs(resources).items()},
-        "definitions": {name: _NAMED_SCALARS_V2.get(name) or _schema_v2(schema) for name, schema in schemas.items()},
+        "definitions": {name: _NAMED_SCALARS_V2.get(name)
+                        or (customopenapi.v2_form(_schema_v2(schema)) if name in custom else _schema_v2(schema))
+                        for name, schema in schemas.items()},
         "securityDefinitions": {
             "BearerToken": {
                 "type": "apiKey",
@@ -366,8 +372,14 @@ def schema_name(model: type[BaseModel]) -> str:
     return f"{package}.{model.__name__}"
 
 
+def _object_schema_name(resource: ResourceDoc) -> str:
+    if resource.model is None:
+        return customopenapi.schema_name(resource.group, resource.version, resource.kind)
+    return schema_name(resource.model)
+
+
 def _list_schema_name(resource: ResourceDoc) -> str:
-    return f"{schema_name(resource.model).rsplit('.', 1)[0]}.{resource.kind}List"
+    return f"{_object_schema_name(resource).rsplit('.', 1)[0]}.{resource.kind}List"
 
 
 def _gvk(group: str, version: str, kind: str) -> dict[str, str]:
@@ -407,7 +419,8 @@ def _component_schemas(resources: Sequence[ResourceDoc], group_versions: Sequenc
             gvks[model].append(gvk)
 
     for resource in resources:
-        add_gvk(resource.model, _gvk(resource.group, resource.version, resource.kind))
+        if resource.model is not None:
+            add_gvk(resource.model, _gvk(resource.group, resource.version, resource.kind))
         for name in resource.subresources:
             subresource = _SUBRESOURCES.get(name)
             if subresource is not None and subresource.model is not None:
@@ -417,7 +430,8 @@ def _component_schemas(resources: Sequence[ResourceDoc], group_versions: Sequenc
         group, _, version = group_version.rpartition("/")
         add_gvk(DeleteOptions, _gvk(group, version, "DeleteOptions"))
 
-    models = list(gvks) + [ListMeta]
+    custom = [resource for resource in resources if resource.model is None]
+    models = list(gvks) + [ListMeta] + ([ObjectMeta] if custom else [])
     reachable: dict[str, type[BaseModel]] = {}
     for model in models:
         _models_of(model, reachable)
@@ -438,6 +452,10 @@ def _component_schemas(resources: Sequence[ResourceDoc], group_versions: Sequenc
         schemas[scalar] = {}  # a placeholder: each document style has its own form
     for model, model_gvks in gvks.items():
         schemas[schema_name(model)][GVK_EXTENSION] = model_gvks
+    for resource in custom:
+        schemas[_object_schema_name(resource)] = {
+            **customopenapi.object_schema(resource.custom_schema, object_meta_ref=_V3_REF + schema_name(ObjectMeta)),
+            GVK_EXTENSION: [_gvk(resource.group, resource.version, resource.kind)]}
     schemas[PATCH_SCHEMA] = {
         "description": "The body of a PATCH request: a JSON patch, a merge patch or a strategic merge patch.",
         "type": "object",
@@ -451,7 +469,7 @@ def _component_schemas(resources: Sequence[ResourceDoc], group_versions: Sequenc
             "required": ["items"],
             "properties": {
                 "apiVersion": {"type": "string"},
-                "items": {"type": "array", "items": {"$ref": _V3_REF + schema_name(resource.model)}},
+                "items": {"type": "array", "items": {"$ref": _V3_REF + _object_schema_name(resource)}},
                 "kind": {"type": "string"},
                 "metadata": {"$ref": _V3_REF + schema_name(ListMeta)},
             },
@@ -582,7 +600,7 @@ def _add_resource_paths(resource: ResourceDoc, paths: dict[str, _PathItem]) -> N
     scope_parameters = ("namespace",) if resource.namespaced else ()
     namespaced = "Namespaced" if resource.namespaced else ""
     gvk = _gvk(resource.group, resource.version, resource.kind)
-    object_schema = schema_name(resource.model)
+    object_schema = _object_schema_name(resource)
     verbs = set(resource.verbs)
 
     group_version_word = f"{_camel(resource.group or 'core')}{_camel(resource.version)}"

@@ -172,8 +172,11 @@ class Registry:
         self._index(self.builtin + tuple(info for group in self.custom.values() for info in group))
 
     def group_versions(self) -> list[str]:
-        """GROUP_VERSIONS, then the custom resources' group-versions in name order."""
-        extra = sorted({info.group_version for group in self.custom.values() for info in group} - set(GROUP_VERSIONS))
+        """GROUP_VERSIONS, then the custom resources' group-versions: by group, each group's versions by priority."""
+        from orchestrator.apiserver.versionpriority import group_version_order
+
+        extra = sorted({info.group_version for group in self.custom.values() for info in group} - set(GROUP_VERSIONS),
+                       key=group_version_order)
         return [*GROUP_VERSIONS, *extra]
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceInfo | None:

@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from orchestrator.api import errors
-from orchestrator.apiserver import selectors
+from orchestrator.apiserver import customfields, selectors
 from orchestrator.apiserver.registry import Registry, ResourceInfo
 from orchestrator.apiserver.storage import KeyExists, KeyMissing, StaleRevision, Storage, check_request_size
 from orchestrator.apiserver.watchcache import BOOKMARK, WatchCache
@@ -245,9 +245,10 @@ class RestHandler:
     def validate_types(self, obj: dict, info: ResourceInfo, request: Request) -> list[str]:
         """Check types and unknown fields against the model; returns warnings (for Warn mode)."""
         model = info.model
-        if model is None:
-            return []
         mode = request.query_params.get("fieldValidation", "Warn")
+        if model is None:
+            unknown_fields = getattr(info.strategy, "unknown_fields", None)  # custom resources: their schema
+            return self.check_unknown_fields(unknown_fields(obj), mode) if unknown_fields else []
         warnings: list[str] = []
         for _ in range(50):  # each round drops the unknown fields it found (Warn/Ignore) and re-checks
             try:
@@ -281,6 +282,15 @@ class RestHandler:
                 for e in unknown:
                     _delete_path(obj, e["loc"])
         return warnings
+
+    def check_unknown_fields(self, paths: list[str], mode: str) -> list[str]:
+        """fieldValidation for fields a schema does not declare: Strict refuses, Warn warns, Ignore says nothing."""
+        messages = [f'unknown field "{path}"' for path in paths]
+        if messages and mode == "Strict":
+            raise errors.BadRequest("strict decoding error: " + ", ".join(messages),
+                                    details={"causes": [{"reason": "FieldValueInvalid", "message": message, "field": path}
+                                                        for message, path in zip(messages, paths, strict=True)]})
+        return messages if mode != "Ignore" else []
 
     def validate_values(self, obj: dict, info: ResourceInfo, old: dict | None = None, *,
                         subresource: str | None = None) -> None:
@@ -335,7 +345,9 @@ class RestHandler:
     def respond(self, request: Request, obj: dict, status_code: int = 200, warnings: list[str] | None = None) -> Response:
         headers = {}
         if warnings:
-            headers["Warning"] = ", ".join(f'299 - "{w}"' for w in warnings)
+            # RFC 7234 warn-text is a quoted-string: kubectl drops a warning whose inner quotes are not escaped.
+            headers["Warning"] = ", ".join('299 - "{}"'.format(w.replace("\\", "\\\\").replace('"', '\\"'))
+                                           for w in warnings)
         if wants_table(request) and obj.get("kind") not in ("Status",):
             from orchestrator.apiserver import tables
 
@@ -343,7 +355,8 @@ class RestHandler:
                                          obj.get("kind", ""))
             plural = info.plural if info else ""
             table = tables.table_for(plural, [obj], now=datetime.fromtimestamp(self.clock(), UTC),
-                                     include_object=request.query_params.get("includeObject", "Metadata"))
+                                     include_object=request.query_params.get("includeObject", "Metadata"),
+                                     printer_columns=info.extra.get("printer_columns") if info else None)
             return json_response(table, status_code, headers, TABLE_CONTENT_TYPE)
         return json_response(obj, status_code, headers)
 
@@ -353,20 +366,33 @@ class RestHandler:
         obj = await self.storage.get(self.key(target, name))
         if obj is None:
             raise self.not_found(target, name)
-        return obj
+        return self.read_view(obj, target.info)
+
+    @staticmethod
+    def read_view(obj: dict, info: ResourceInfo) -> dict:
+        """A custom resource as the requested version serves it (customresources.py); built-in kinds as stored."""
+        view = getattr(info.strategy, "read_view", None)
+        return view(obj) if view is not None else obj
 
     async def get(self, request: Request, target: Target) -> Response:
         obj = await self.get_object(target)
         if target.subresource == "scale":
-            return self.respond(request, self.to_scale(obj))
+            return self.respond(request, self.to_scale(obj, target.info))
         return self.respond(request, obj)
 
     def predicate(self, request: Request, target: Target) -> Callable[[dict], bool]:
         params = request.query_params
         labels = selectors.parse_label_selector(params.get("labelSelector"))
         fields = selectors.parse_field_selector(params.get("fieldSelector"))
+        # A custom resource selects on metadata.name/namespace and its CRD's selectableFields (customfields.py).
+        selectable = target.info.extra.get("selectable_fields")
         if not fields.empty:
-            selectors.check_field_selector(target.info.plural, fields)
+            if selectable is not None:
+                customfields.check_field_selector(selectable, fields)
+            else:
+                selectors.check_field_selector(target.info.plural, fields)
+        field_set = (lambda obj: customfields.field_set(selectable, obj)) if selectable is not None else (
+            lambda obj: selectors.field_set(plural, obj))
         namespace = target.namespace
         name = target.name
         plural = target.info.plural
@@ -379,7 +405,7 @@ class RestHandler:
                 return False
             if not labels.empty and not labels.matches(metadata.get("labels") or {}):
                 return False
-            if not fields.empty and not fields.matches(selectors.field_set(plural, obj)):
+            if not fields.empty and not fields.matches(field_set(obj)):
                 return False
             return True
 
@@ -408,6 +434,8 @@ class RestHandler:
             revision = int(resource_version) if match == "Exact" and resource_version else 0
             items, revision, next_key, remaining = await self.list_from_etcd(
                 target, predicate, limit=limit, revision=revision, start_key=None)
+        if info.extra.get("crd"):
+            items = [self.read_view(item, info) for item in items]
         metadata["resourceVersion"] = str(revision)
         if next_key is not None:
             metadata["continue"] = self.encode_continue(revision, next_key, target)
@@ -417,7 +445,8 @@ class RestHandler:
             from orchestrator.apiserver import tables
 
             table = tables.table_for(info.plural, items, now=datetime.fromtimestamp(self.clock(), UTC),
-                                     include_object=params.get("includeObject", "Metadata"), list_metadata=metadata)
+                                     include_object=params.get("includeObject", "Metadata"), list_metadata=metadata,
+                                     printer_columns=info.extra.get("printer_columns"))
             return json_response(table, content_type=TABLE_CONTENT_TYPE)
         body = {"kind": info.list_kind, "apiVersion": info.group_version, "metadata": metadata, "items": items}
         return json_response(body)
@@ -517,8 +546,12 @@ class RestHandler:
                             yield bookmark_line(event)
                         continue
                     if as_table:
-                        table = tables.table_for(info.plural, [event.object], now=now(), include_object=include_object)
+                        table = tables.table_for(info.plural, [self.read_view(event.object, info)], now=now(),
+                                                 include_object=include_object,
+                                                 printer_columns=info.extra.get("printer_columns"))
                         yield orjson.dumps({"type": event_type, "object": table}) + b"\n"
+                    elif info.extra.get("crd"):
+                        yield orjson.dumps({"type": event_type, "object": self.read_view(event.object, info)}) + b"\n"
                     else:
                         yield event.json_line(event_type)
             finally:
@@ -554,7 +587,7 @@ class RestHandler:
         await self.run_write_checks(request, target, body, None)
         await self.ensure_namespace_accepts(target)
         metadata["creationTimestamp"] = utc_now_iso(self.clock)
-        if info.kind in GENERATION_KINDS:
+        if info.kind in GENERATION_KINDS and not info.extra.get("crd"):
             metadata["generation"] = 1
         if info.kind == "Service":
             async with self.service_allocation_lock:
@@ -585,11 +618,11 @@ class RestHandler:
             def apply_scale(current: dict) -> dict:
                 if precondition and precondition != current["metadata"]["resourceVersion"]:
                     raise errors.Conflict.stale(resource=target.info.qualified, group="", name=target.name)
-                current.setdefault("spec", {})["replicas"] = wanted
+                self.set_replicas(current, target.info, wanted)
                 return current
 
             updated, _ = await self.guaranteed_update(request, target, apply_scale, subresource=None)
-            return self.respond(request, self.to_scale(updated))
+            return self.respond(request, self.to_scale(updated, target.info))
         self.check_type_meta(body, target.info)
         self.check_namespace(body, target)
         metadata = body["metadata"]
@@ -642,7 +675,7 @@ class RestHandler:
         warnings: list[str] = []
 
         def apply_patch(current: dict) -> dict:
-            original = self.to_scale(current) if is_scale else current
+            original = self.to_scale(current, info) if is_scale else current
             if patch_type == "json":
                 if not isinstance(patch_body, list):
                     raise errors.BadRequest("json patch must be a list of operations")
@@ -661,7 +694,7 @@ class RestHandler:
                 raise errors.Conflict.stale(resource=info.qualified, group="", name=target.name)
             if is_scale:
                 updated = copy.deepcopy(current)
-                updated.setdefault("spec", {})["replicas"] = (patched.get("spec") or {}).get("replicas")
+                self.set_replicas(updated, info, (patched.get("spec") or {}).get("replicas"))
                 return updated
             if (patched.get("metadata") or {}).get("name") not in (None, target.name):
                 raise errors.BadRequest("metadata.name cannot be changed by a patch")
@@ -684,7 +717,7 @@ class RestHandler:
             body["metadata"]["name"] = target.name
             return await self.create_from_body(request, target, body, self.validate_types(body, info, request))
         if is_scale:
-            return self.respond(request, self.to_scale(updated), status_code)
+            return self.respond(request, self.to_scale(updated, info), status_code)
         return self.respond(request, updated, status_code, warnings)
 
     async def guaranteed_update(self, request: Request, target: Target, mutate: Callable[[dict], dict], *,
@@ -701,6 +734,7 @@ class RestHandler:
             current = await self.storage.get(key)
             if current is None:
                 raise self.not_found(target)
+            current = self.read_view(current, info)
             new = drop_nulls(mutate(copy.deepcopy(current)))
             self.prepare_update(new, current, info, subresource)
             if new == current:
@@ -761,7 +795,7 @@ class RestHandler:
         else:
             strategy.prepare_for_update(new, old)
             strategy.default(new)
-            if info.kind in GENERATION_KINDS and new.get("spec") != old.get("spec"):
+            if info.kind in GENERATION_KINDS and not info.extra.get("crd") and new.get("spec") != old.get("spec"):
                 new_meta["generation"] = int(old_meta.get("generation") or 1) + 1
 
     def deletion_complete(self, obj: dict, info: ResourceInfo) -> bool:
@@ -919,7 +953,19 @@ class RestHandler:
 
     # ------------------------------------------------------------------ subresources
 
-    def to_scale(self, obj: dict) -> dict:
+    def set_replicas(self, obj: dict, info: ResourceInfo, replicas) -> None:
+        if info.extra.get("scale") is not None:  # a custom resource: its CRD names the paths
+            from orchestrator.apiserver import customscale
+
+            customscale.set_replicas(obj, info.extra["scale"], replicas)
+            return
+        obj.setdefault("spec", {})["replicas"] = replicas
+
+    def to_scale(self, obj: dict, info: ResourceInfo | None = None) -> dict:
+        if info is not None and info.extra.get("scale") is not None:
+            from orchestrator.apiserver import customscale
+
+            return customscale.to_scale(obj, info.extra["scale"])
         meta = obj["metadata"]
         selector = selectors.selector_from_object((obj.get("spec") or {}).get("selector") or {})
         return {

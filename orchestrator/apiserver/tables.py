@@ -292,6 +292,8 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("Available", "Whether this service is available."),
         _AGE,
     ],
+    # kube-apiserver's default table convertor (no printer of its own), as for Roles.
+    "customresourcedefinitions": [_NAME, _column("Created At", _AGE_DOC, type_="date")],
 }
 _DEFAULT_COLUMNS = [_NAME, _AGE]
 
@@ -857,6 +859,7 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "mutatingwebhookconfigurations": _named(lambda configuration: len(configuration.get("webhooks") or [])),
     "apiservices": _named(_api_service_target, _api_service_available),
     "networkpolicies": _named(lambda policy: _format_label_selector(_get(policy, "spec", "podSelector")) or "<none>"),
+    "customresourcedefinitions": _role_cells,
 }
 _DEFAULT_PRINTER = _named()
 
@@ -891,6 +894,7 @@ def table_for(
     include_object: str = "Metadata",
     list_metadata: dict | None = None,
     no_headers: bool = False,
+    printer_columns: list[dict] | None = None,
 ) -> dict:
     """A meta.k8s.io/v1 Table of `objects` (all of kind `resource`, a plural).
 
@@ -903,6 +907,14 @@ def table_for(
     if include_object not in INCLUDE_OBJECT_VALUES:
         raise BadRequest(f'unrecognized includeObject value: "{include_object}"')
     printer = _PRINTERS.get(resource, _DEFAULT_PRINTER)
+    definitions = None if no_headers else column_definitions(resource)
+    if printer_columns is not None:  # a custom resource (customtables.py): its CRD's additionalPrinterColumns
+        from orchestrator.apiserver import customtables
+
+        def printer(obj: dict, now: datetime) -> list:
+            return customtables.cells(printer_columns, obj, now, format_age)
+
+        definitions = None if no_headers else customtables.column_definitions(printer_columns, _NAME)
     rows = []
     for obj in objects:
         row: dict[str, Any] = {"cells": printer(obj, now)}
@@ -914,6 +926,6 @@ def table_for(
         "kind": "Table",
         "apiVersion": TABLE_API_VERSION,
         "metadata": _table_metadata(objects, list_metadata),
-        "columnDefinitions": None if no_headers else column_definitions(resource),
+        "columnDefinitions": definitions,
         "rows": rows,
     }

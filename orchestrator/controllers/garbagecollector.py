@@ -25,6 +25,7 @@ Run by the controller-manager (`manager.py`).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -49,12 +50,18 @@ from orchestrator.client.resources import (
 )
 from orchestrator.controllers.base import (
     OWNER_UID_INDEX,
+    STANDARD_INDEXES,
     UID_INDEX,
     Controller,
     SharedInformers,
     is_being_deleted,
     owner_references,
 )
+
+# CRDs: each established one adds an informer of its custom objects to the graph, as
+# kube-controller-manager's GC follows discovery (a CR may own a ConfigMap, and be owned).
+CUSTOMRESOURCEDEFINITIONS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                                     "CustomResourceDefinition", False)
 
 # Every resource whose objects may own, or be owned by, others (Events never are).
 GC_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, DAEMONSETS, CRONJOBS, JOBS, PODS, SERVICES, ENDPOINTS,
@@ -147,6 +154,21 @@ def plan_deleting_owner(owner: dict, dependents: list[dict]) -> GCAction:
     return GCAction()
 
 
+def custom_resource_of(crd: dict) -> Resource | None:
+    """The storage version of an Established CRD as a Resource (None: not established, or being deleted)."""
+    spec = crd.get("spec") or {}
+    conditions = {c.get("type"): c.get("status") for c in (crd.get("status") or {}).get("conditions") or ()}
+    if conditions.get("Established") != "True" or (crd.get("metadata") or {}).get("deletionTimestamp"):
+        return None
+    versions = [v for v in spec.get("versions") or () if v.get("served", True)]
+    version = next((v for v in versions if v.get("storage")), versions[0] if versions else None)
+    names = spec.get("names") or {}
+    if version is None or not names.get("plural") or not names.get("kind"):
+        return None
+    return Resource(spec.get("group", ""), version["name"], names["plural"], names["kind"],
+                    spec.get("scope", "Namespaced") == "Namespaced")
+
+
 def _group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
@@ -155,22 +177,80 @@ class GarbageCollector(Controller):
     name = "garbagecollector"
 
     def __init__(self, client: Any, informers: SharedInformers, *, resources: tuple[Resource, ...] = GC_RESOURCES,
-                 workers: int = 5):
+                 workers: int = 5, follow_custom_resources: bool = True):
         super().__init__(workers=workers)
         self.client = client
         self.informers: dict[str, Informer] = {}
         self.resources: dict[str, Resource] = {}
         self._by_kind: dict[tuple[str, str], Resource] = {}
+        self._custom_tasks: dict[str, asyncio.Task] = {}  # CRD name -> its custom objects' informer
         for resource in resources:
-            informer = informers.get(resource, indexes=[UID_INDEX, OWNER_UID_INDEX])
-            self.informers[resource.plural] = informer
-            self.resources[resource.plural] = resource
-            self._by_kind[(resource.group, resource.kind)] = resource
-            informer.add_handler(
-                on_add=lambda obj, r=resource: self._observed(r, obj),
-                on_update=lambda old, new, r=resource: self._observed(r, new),
-                on_delete=lambda obj, r=resource: self._deleted(obj),
-            )
+            self._track(resource, informers.get(resource, indexes=[UID_INDEX, OWNER_UID_INDEX]))
+        if follow_custom_resources:
+            informers.get(CUSTOMRESOURCEDEFINITIONS).add_handler(
+                on_add=self._crd_changed, on_update=lambda old, new: self._crd_changed(new),
+                on_delete=self._crd_deleted)
+
+    def _track(self, resource: Resource, informer: Informer) -> None:
+        self.informers[resource.plural] = informer
+        self.resources[resource.plural] = resource
+        self._by_kind[(resource.group, resource.kind)] = resource
+        informer.add_handler(
+            on_add=lambda obj, r=resource: self._observed(r, obj),
+            on_update=lambda old, new, r=resource: self._observed(r, new),
+            on_delete=lambda obj, r=resource: self._deleted(obj),
+        )
+
+    # --- custom resources join and leave the graph with their CRDs --------------------
+
+    def _crd_changed(self, crd: dict) -> None:
+        resource = custom_resource_of(crd)
+        name = crd["metadata"]["name"]
+        if resource is None:
+            self._crd_deleted(crd)
+            return
+        if name in self._custom_tasks or resource.plural in self.informers:
+            return
+        informer = Informer(self.client, resource)
+        informer.add_index(UID_INDEX, STANDARD_INDEXES[UID_INDEX])
+        informer.add_index(OWNER_UID_INDEX, STANDARD_INDEXES[OWNER_UID_INDEX])
+        self._track(resource, informer)
+        self._custom_tasks[name] = asyncio.get_running_loop().create_task(self._follow(resource, informer),
+                                                                          name=f"gc-informer-{name}")
+        self.log.info("garbage collector follows %s", resource.plural)
+
+    async def _follow(self, resource: Resource, informer: Informer) -> None:
+        """Runs the informer; once it has listed, every dependent of an object of this kind is looked at again:
+        an owner created and deleted before that first list was never seen going."""
+        running = asyncio.create_task(informer.run())
+        try:
+            await informer.wait_synced()
+            for plural, dependents in list(self.informers.items()):
+                for dependent in dependents.list():
+                    if any(self._resource_of(ref) == resource for ref in owner_references(dependent)):
+                        self.queue.add(self.item(self.resources[plural], dependent))
+            await running
+        finally:
+            running.cancel()
+
+    def _crd_deleted(self, crd: dict) -> None:
+        task = self._custom_tasks.pop(crd["metadata"]["name"], None)
+        if task is None:
+            return
+        task.cancel()
+        plural = ((crd.get("spec") or {}).get("names") or {}).get("plural")
+        resource = self.resources.pop(plural, None)
+        self.informers.pop(plural, None)
+        if resource is not None:
+            self._by_kind.pop((resource.group, resource.kind), None)
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            for task in self._custom_tasks.values():
+                task.cancel()
+            await asyncio.gather(*self._custom_tasks.values(), return_exceptions=True)
 
     # --- the graph ------------------------------------------------------------------
 
@@ -222,6 +302,8 @@ class GarbageCollector(Controller):
 
     async def sync(self, key: str) -> None:
         plural, _, object_key = key.partition(":")
+        if plural not in self.informers:
+            return  # a custom resource whose CRD went away
         resource = self.resources[plural]
         obj = self.informers[plural].get(object_key)
         if obj is None:

@@ -16,6 +16,7 @@ from orchestrator.apiserver.strategies.admissionregistration import (
     MutatingWebhookConfigurationStrategy,
     ValidatingWebhookConfigurationStrategy,
 )
+from orchestrator.apiserver.strategies.apiextensions import CustomResourceDefinitionStrategy
 from orchestrator.apiserver.strategies.apps import DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
 from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
@@ -60,6 +61,7 @@ STRATEGIES: dict[str, Strategy] = {
         ValidatingWebhookConfigurationStrategy(),
         MutatingWebhookConfigurationStrategy(),
         APIServiceStrategy(),
+        CustomResourceDefinitionStrategy(),
     )
 }
 

@@ -77,3 +77,24 @@ def test_orphan_owner_strips_references_then_drops_its_finalizer():
 
 def test_an_owner_not_being_deleted_needs_nothing():
     assert plan_deleting_owner(new_deployment(), []).empty
+
+
+def _crd(*, established: bool = True, deleting: bool = False) -> dict:
+    metadata = {"name": "widgets.example.com"}
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    return {"metadata": metadata,
+            "spec": {"group": "example.com", "scope": "Cluster", "names": {"plural": "widgets", "kind": "Widget"},
+                     "versions": [{"name": "v1beta1", "served": True, "storage": False},
+                                  {"name": "v1", "served": True, "storage": True}]},
+            "status": {"conditions": [{"type": "Established", "status": "True" if established else "False"}]}}
+
+
+def test_custom_resource_of_an_established_crd_is_its_storage_version():
+    from orchestrator.controllers.garbagecollector import custom_resource_of
+
+    resource = custom_resource_of(_crd())
+    assert (resource.group, resource.version, resource.plural, resource.kind, resource.namespaced) == (
+        "example.com", "v1", "widgets", "Widget", False)
+    assert custom_resource_of(_crd(established=False)) is None
+    assert custom_resource_of(_crd(deleting=True)) is None
