@@ -123,12 +123,18 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  "selfsubjectrulesreview", False, "reviews_unstored", verbs=("create",)),
     ResourceInfo("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
                  "customresourcedefinition", False, "", short_names=("crd", "crds"), subresources=("status",)),
+    # Read from the kubelets, never stored: served by orchestrator/apiserver/metrics.py (rows for discovery).
+    ResourceInfo("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", False, "metrics_unstored",
+                 verbs=("get", "list")),
+    ResourceInfo("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", True, "metrics_unstored",
+                 verbs=("get", "list")),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
-                                  "authorization.k8s.io/v1", "apiextensions.k8s.io/v1")
+                                  "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
+                                  "metrics.k8s.io/v1beta1")
 
 
 class Registry:
@@ -148,7 +154,8 @@ class Registry:
         self.resources = resources
         self._by_path = {(r.group, r.version, r.plural): r for r in resources}
         self._by_kind = {(r.group, r.kind): r for r in resources}
-        self._by_plural = {r.plural: r for r in resources}
+        # The first row of a plural wins: metrics.k8s.io's `pods`/`nodes` never shadow the core ones.
+        self._by_plural = {r.plural: r for r in reversed(resources)}
 
     def replace_custom(self, crd_name: str, infos: tuple[ResourceInfo, ...]) -> None:
         """Serve `infos` for the CRD `crd_name` (none: stop serving it)."""

@@ -60,6 +60,7 @@ VIEW = [
     (READ, ("policy",), ("poddisruptionbudgets", "poddisruptionbudgets/status")),
     (READ, ("networking.k8s.io",), ("ingresses", "ingresses/status", "networkpolicies")),
     (READ, ("discovery.k8s.io",), ("endpointslices",)),
+    (("get", "list"), ("metrics.k8s.io",), ("pods", "nodes")),  # system:aggregated-metrics-reader
 ]
 EDIT = [
     (READ, ("",), ("pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy")),
