@@ -123,6 +123,9 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  "selfsubjectrulesreview", False, "reviews_unstored", verbs=("create",)),
     ResourceInfo("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
                  "customresourcedefinition", False, "", short_names=("crd", "crds"), subresources=("status",)),
+    ResourceInfo("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                 "horizontalpodautoscaler", True, "autoscaling_v2", short_names=("hpa",), categories=("all",),
+                 subresources=("status",)),
     # Read from the kubelets, never stored: served by orchestrator/apiserver/metrics.py (rows for discovery).
     ResourceInfo("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", False, "metrics_unstored",
                  verbs=("get", "list")),
@@ -134,7 +137,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
                                   "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
-                                  "metrics.k8s.io/v1beta1")
+                                  "metrics.k8s.io/v1beta1", "autoscaling/v2")
 
 
 class Registry:

@@ -883,3 +883,11 @@ def table_for(
         "columnDefinitions": None if no_headers else column_definitions(resource),
         "rows": rows,
     }
+
+
+# ----- kinds whose printers live in modules of their own --------------------------------------
+
+from orchestrator.apiserver import tables_autoscaling  # noqa: E402 (needs the helpers above)
+
+_COLUMNS.update(tables_autoscaling.COLUMNS)
+_PRINTERS.update(tables_autoscaling.PRINTERS)

@@ -126,6 +126,13 @@ CONTROLLER_MANAGER: dict[str, list[Row]] = {
                   (("update",), ("",), ("namespaces/finalize", "namespaces/status")),
                   (("get", "list", "delete", "deletecollection"), ("*",), ("*",))],
     "serviceaccount": [(("create",), ("",), ("serviceaccounts",))],
+    "horizontal-pod-autoscaler": [(READ, ("autoscaling",), ("horizontalpodautoscalers",)),
+                                  (("update",), ("autoscaling",), ("horizontalpodautoscalers/status",)),
+                                  (("get", "update"), ("apps",), ("deployments/scale", "replicasets/scale",
+                                                                  "statefulsets/scale")),
+                                  (("get", "update"), ("",), ("replicationcontrollers/scale",)),
+                                  (("list",), ("",), ("pods",)),
+                                  (("get", "list"), ("metrics.k8s.io",), ("pods",))],
 }
 
 SCHEDULER: list[Row] = [

@@ -12,6 +12,7 @@ Used by: orchestrator/apiserver/registry.py (ResourceInfo.strategy) and rest.py.
 from __future__ import annotations
 
 from orchestrator.apiserver.strategies.apps import DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy
+from orchestrator.apiserver.strategies.autoscaling import HorizontalPodAutoscalerStrategy
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
 from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
 from orchestrator.apiserver.strategies.coordination import LeaseStrategy
@@ -48,6 +49,7 @@ STRATEGIES: dict[str, Strategy] = {
         CronJobStrategy(),
         LeaseStrategy(),
         *RBAC_STRATEGIES,
+        HorizontalPodAutoscalerStrategy(),
     )
 }
 
