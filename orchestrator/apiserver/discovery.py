@@ -45,16 +45,30 @@ def _group(group_version: str) -> dict:
     return {"name": group, "versions": [gv], "preferredVersion": gv}
 
 
+def _groups(group_versions) -> list[dict]:
+    """One entry per group; a group served in several versions (autoscaling v2 and v1) lists them all,
+    the first one listed being the preferred one."""
+    groups: dict[str, dict] = {}
+    for gv in group_versions:
+        if "/" not in gv:
+            continue
+        entry = _group(gv)
+        if entry["name"] in groups:
+            groups[entry["name"]]["versions"] += entry["versions"]
+        else:
+            groups[entry["name"]] = entry
+    return list(groups.values())
+
+
 def api_group_list(registry: Registry | None = None) -> dict:
     group_versions = registry.group_versions() if registry is not None else GROUP_VERSIONS
-    groups = [_group(gv) for gv in group_versions if "/" in gv]
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": _groups(group_versions)}
 
 
 def api_group(group: str, registry: Registry | None = None) -> dict | None:
-    for gv in (registry.group_versions() if registry is not None else GROUP_VERSIONS):
-        if gv.startswith(f"{group}/"):
-            return {"kind": "APIGroup", "apiVersion": "v1", **_group(gv)}
+    for entry in _groups(registry.group_versions() if registry is not None else GROUP_VERSIONS):
+        if entry["name"] == group:
+            return {"kind": "APIGroup", "apiVersion": "v1", **entry}
     return None
 
 

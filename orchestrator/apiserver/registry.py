@@ -126,6 +126,10 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
                  "horizontalpodautoscaler", True, "autoscaling_v2", short_names=("hpa",), categories=("all",),
                  subresources=("status",)),
+    # Stored as autoscaling/v2; served converted by orchestrator/apiserver/hpa_v1.py (row for discovery and RBAC).
+    ResourceInfo("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                 "horizontalpodautoscaler", True, "autoscaling_v1", short_names=("hpa",), categories=("all",),
+                 subresources=("status",)),
     # Read from the kubelets, never stored: served by orchestrator/apiserver/metrics.py (rows for discovery).
     ResourceInfo("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", False, "metrics_unstored",
                  verbs=("get", "list")),
@@ -137,7 +141,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
 GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
                                   "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
-                                  "metrics.k8s.io/v1beta1", "autoscaling/v2")
+                                  "metrics.k8s.io/v1beta1", "autoscaling/v2",
+                                  "autoscaling/v1")
 
 
 class Registry:
