@@ -111,11 +111,7 @@ def add_routes(app, state: dict, registry, resolve_target) -> None:
             raise errors.MethodNotAllowed("PATCH of autoscaling/v1 horizontalpodautoscalers is not supported: "
                                           "patch the autoscaling/v2 object")
         if request.method in ("POST", "PUT"):
-            raw = await request.body()
-            try:
-                body = orjson.loads(raw) if raw else {}
-            except orjson.JSONDecodeError as error:
-                raise errors.BadRequest(f"error decoding request body: {error}") from error
+            body = await handler.read_body(request)  # JSON, YAML or protobuf (kubectl autoscale sends protobuf)
             if not isinstance(body, dict):
                 raise errors.BadRequest("the body of the request must be an object")
             if body.get("apiVersion") not in (None, V1):
