@@ -887,7 +887,6 @@ def table_for(
 
 # ----- kinds whose printers live in modules of their own --------------------------------------
 
-from orchestrator.apiserver import tables_autoscaling  # noqa: E402 (needs the helpers above)
+from orchestrator.apiserver import tables_autoscaling  # noqa: E402 (uses the helpers above)
 
-_COLUMNS.update(tables_autoscaling.COLUMNS)
-_PRINTERS.update(tables_autoscaling.PRINTERS)
+tables_autoscaling.register(_COLUMNS, _PRINTERS)

@@ -2,19 +2,21 @@
 
 `kubectl get hpa`: NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE, TARGETS like
 `cpu: 180%/50%` (`<unknown>` until the controller has measured; the first two metrics, then
-`+ N more...`). Registered into tables.py's column and printer tables (its last lines).
+`+ N more...`). `register` adds them to tables.py's column and printer tables (its last lines);
+tables.py's helpers are imported inside functions, so either module may be imported first.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator.apiserver.tables import _AGE, _NAME, _column, _get, format_age
-
 MAX_SHOWN_METRICS = 2
 
-COLUMNS = {
-    "horizontalpodautoscalers": [
+
+def register(columns: dict, printers: dict) -> None:
+    from orchestrator.apiserver.tables import _AGE, _NAME, _column
+
+    columns["horizontalpodautoscalers"] = [
         _NAME,
         _column("Reference", "scaleTargetRef points to the target resource to scale, and is used to the pods for "
                 "which metrics should be collected, as well as to actually change the replica count."),
@@ -27,8 +29,8 @@ COLUMNS = {
         _column("Replicas", "currentReplicas is current number of replicas of pods managed by this autoscaler, as "
                 "last seen by the autoscaler."),
         _AGE,
-    ],
-}
+    ]
+    printers["horizontalpodautoscalers"] = hpa_cells
 
 
 def _current(statuses: list, index: int, source: str) -> dict | None:
@@ -81,6 +83,8 @@ def format_targets(specs: list, statuses: list) -> str:
 
 
 def hpa_cells(hpa: dict, now: datetime) -> list:
+    from orchestrator.apiserver.tables import _get, format_age
+
     spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
     minimum = spec.get("minReplicas")
@@ -94,5 +98,3 @@ def hpa_cells(hpa: dict, now: datetime) -> list:
         format_age(_get(hpa, "metadata", "creationTimestamp"), now),
     ]
 
-
-PRINTERS = {"horizontalpodautoscalers": hpa_cells}

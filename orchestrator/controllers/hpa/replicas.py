@@ -81,7 +81,8 @@ def resource_replicas(*, current_replicas: int, pods: list[PodInfo], target_util
             if requested <= 0:
                 raise MetricsError("FailedGetResourceMetric", f"failed to get {resource} utilization: "
                                    "the pods request nothing")
-            utilization = usage * 100 / requested
+            # As Kubernetes: milli-units, and the ratio of the truncated whole percentage.
+            utilization = round(usage * 1000) * 100 // max(1, round(requested * 1000))
             return utilization / target_utilization, utilization
         average = usage / len(subset)
         return average / target_average_value, average
