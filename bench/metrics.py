@@ -1,6 +1,6 @@
 """Overhead of metrics collection (issue 12): the kubelet's CPU with 10 pods, scraped and not scraped.
 
-Starts `orc up --separate-processes` (so the kubelet is a process of its own) in a temporary
+Starts `orc up` (each component a process of its own) in a temporary
 directory, runs `--pods` busybox `sleep` pods, then measures the CPU (% of one core, utime+stime
 from /proc, bench/footprint.py's helpers) of every component over `--window` seconds three times in
 the same run: not scraped (the baseline); scraped through the metrics API every 15 s (what
@@ -64,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict = {"pods": args.pods, "window_s": args.window}
     with tempfile.TemporaryDirectory(prefix="orc-metrics-") as tmp:
-        cluster = Cluster(Path(tmp), ["--separate-processes"])
+        cluster = Cluster(Path(tmp), [])
         try:
             cluster.wait_ready()
             cluster.scale(args.pods)
