@@ -47,6 +47,10 @@ class HorizontalPodAutoscalerStrategy(Strategy):
     kind = "HorizontalPodAutoscaler"
     has_status = True
 
+    def prepare_for_create(self, hpa: dict) -> None:
+        # Go writes desiredReplicas even when zero (no omitempty); the official client requires it.
+        hpa["status"] = {"desiredReplicas": 0}
+
     def default(self, hpa: dict) -> None:
         spec = hpa.setdefault("spec", {})
         if spec.get("minReplicas") is None:

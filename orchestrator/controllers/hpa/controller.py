@@ -266,6 +266,7 @@ class HorizontalPodAutoscalerController(Controller):
     async def _write_status(self, hpa: dict, status: dict, conditions: list[dict]) -> None:
         now = format_time(self.clock())
         new_status = {key: value for key, value in status.items() if value is not None}
+        new_status.setdefault("desiredReplicas", 0)  # never omitted on the wire (the official client needs it)
         new_status["conditions"] = merge_conditions((hpa.get("status") or {}).get("conditions") or [], conditions, now)
         generation = (hpa.get("metadata") or {}).get("generation")
         if generation is not None:
