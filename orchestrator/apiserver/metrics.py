@@ -69,7 +69,7 @@ def pod_metrics(pod: dict, stats: dict) -> dict | None:
     if not containers:
         return None
     meta = pod["metadata"]
-    at = (stats.get("cpu") or {}).get("time") or containers and stats["containers"][0]["cpu"]["time"]
+    at = (stats.get("cpu") or {}).get("time") or stats["containers"][0]["cpu"].get("time")
     return {"kind": "PodMetrics", "apiVersion": GROUP_VERSION,
             "metadata": {"name": meta["name"], "namespace": meta.get("namespace", ""), "creationTimestamp": at,
                          "labels": meta.get("labels") or {}},

@@ -25,7 +25,6 @@ from typing import Any
 from orchestrator.api.errors import APIError, NotFound
 from orchestrator.apiserver.selectors import parse_label_selector
 from orchestrator.client.events import EventRecorder
-from orchestrator.client.informer import key_of
 from orchestrator.client.resources import PODS, Resource
 from orchestrator.controllers.base import NAMESPACE_INDEX, Clock, Controller, SharedInformers, format_time, split_key
 from orchestrator.controllers.hpa import replicas as calc
@@ -279,9 +278,6 @@ class HorizontalPodAutoscalerController(Controller):
         except NotFound:
             return  # deleted meanwhile
         # A conflict raises: the work queue retries with backoff against the fresh cache.
-
-    def forget(self, hpa: dict) -> None:
-        self.histories.pop(key_of(hpa), None)
 
 
 def _average_usage(infos: list[calc.PodInfo]) -> float:
