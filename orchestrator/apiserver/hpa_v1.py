@@ -7,8 +7,9 @@ serves the v2 path, and an HPA or HPA list in the answer is converted back (`to_
 a CPU utilization target (`spec.targetCPUUtilizationPercentage`); a v1 read of an HPA with other
 metrics shows its CPU one, and a v1 write keeps the stored object's other metrics and behavior
 (Kubernetes keeps them in annotations; here they stay in the stored v2 object). Tables, Status
-errors and watch streams pass through unconverted (a v1 watch sends v2 objects). PATCH on the v1
-path is refused (use autoscaling/v2).
+errors and watch streams pass through unconverted (a v1 watch sends v2 objects). A v1 PATCH is
+applied to the v1 view of the stored object and written back as a v2 update (compare-and-swap on
+its resourceVersion).
 
 Used by app.py; the v1 registry row (registry.py) is there for discovery and RBAC.
 """
@@ -100,6 +101,44 @@ def _convert_answer(response: Response) -> Response:
                     media_type="application/json")
 
 
+def patch_v1(original: dict, patch, content_type: str, registry) -> dict:
+    """`original` (a v1 HPA) with a JSON, merge, apply or strategic-merge patch applied, as the v1 client meant it."""
+    from orchestrator.apiserver import patch as patching
+    from orchestrator.apiserver.rest import PATCH_TYPES
+
+    patch_type = PATCH_TYPES.get(content_type.split(";")[0].strip())
+    if patch_type is None:
+        raise errors.UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media "
+                                          f"types include: {', '.join(PATCH_TYPES)}")
+    if patch_type == "json":
+        if not isinstance(patch, list):
+            raise errors.BadRequest("json patch must be a list of operations")
+        return patching.apply_json_patch(original, patch)
+    if not isinstance(patch, dict):
+        raise errors.BadRequest("patch body must be a JSON object")
+    if patch_type in ("merge", "apply"):
+        return patching.apply_merge_patch(original, patch)
+    info = registry.lookup("autoscaling", "v1", "horizontalpodautoscalers")
+    return patching.apply_strategic_merge_patch(original, patch, model=info.model if info else None)
+
+
+def _json_request(request: Request, method: str, body: dict) -> Request:
+    """`request` with another method and a JSON body (what the generic handler then reads)."""
+    converted = orjson.dumps(body)
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": converted, "more_body": False}
+
+    headers = [(k, v) for k, v in request.scope["headers"] if k.lower() not in (b"content-type", b"content-length")]
+    scope = {**request.scope, "method": method, "headers": [*headers, (b"content-type", b"application/json")]}
+    return Request(scope, receive)
+
+
 def add_routes(app, state: dict, registry, resolve_target) -> None:
     """Serve `/apis/autoscaling/v1/{path}` for HPAs on `app`, ahead of the generic routes."""
 
@@ -107,8 +146,16 @@ def add_routes(app, state: dict, registry, resolve_target) -> None:
         segments = request.path_params["path"].split("/")
         target = resolve_target(registry, "autoscaling", "v2", segments)
         handler = state["handler"]
+        if request.method == "PATCH" and target.name and not target.subresource:
+            stored = await handler.storage.get(handler.key(target))
+            if stored is None:
+                raise handler.not_found(target, None)
+            body = patch_v1(to_v1(stored), await handler.read_body(request),
+                            request.headers.get("content-type", ""), registry)
+            body.setdefault("metadata", {}).setdefault("resourceVersion", stored["metadata"]["resourceVersion"])
+            return _convert_answer(await handler.handle(_json_request(request, "PUT", to_v2(body, stored)), target))
         if request.method == "PATCH":
-            raise errors.MethodNotAllowed("PATCH of autoscaling/v1 horizontalpodautoscalers is not supported: "
+            raise errors.MethodNotAllowed("PATCH of autoscaling/v1 horizontalpodautoscalers/status is not supported: "
                                           "patch the autoscaling/v2 object")
         if request.method in ("POST", "PUT"):
             body = await handler.read_body(request)  # JSON, YAML or protobuf (kubectl autoscale sends protobuf)
@@ -120,20 +167,7 @@ def add_routes(app, state: dict, registry, resolve_target) -> None:
             stored = None
             if request.method == "PUT" and target.name:
                 stored = await handler.storage.get(handler.key(target))
-            converted = orjson.dumps(to_v2(body, stored))
-            sent = False
-
-            async def receive() -> dict:
-                nonlocal sent
-                if sent:
-                    return {"type": "http.disconnect"}
-                sent = True
-                return {"type": "http.request", "body": converted, "more_body": False}
-
-            scope = {**request.scope, "headers": [(k, v) for k, v in request.scope["headers"]
-                                                  if k.lower() not in (b"content-type", b"content-length")]
-                     + [(b"content-type", b"application/json")]}
-            request = Request(scope, receive)
+            request = _json_request(request, request.method, to_v2(body, stored))
         return _convert_answer(await handler.handle(request, target))
 
     app.add_route("/apis/autoscaling/v1/{path:path}", serve, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -97,3 +97,18 @@ def test_metrics_lists_answer_without_kubelets(kubectl):
     assert nodes["kind"] == "NodeMetricsList"
     missing = kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/nowhere", check=False)
     assert missing.returncode != 0 and "not found" in missing.stderr.lower()
+
+
+def test_a_v1_manifest_applied_twice_is_patched_through_v1(kubectl):
+    manifest = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "v1web"},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                         "minReplicas": 1, "maxReplicas": 2, "targetCPUUtilizationPercentage": 60}}
+    try:
+        assert "created" in kubectl("apply", "-f", "-", input=json.dumps(manifest)).stdout
+        manifest["spec"].update(maxReplicas=4, targetCPUUtilizationPercentage=70)
+        assert "configured" in kubectl("apply", "-f", "-", input=json.dumps(manifest)).stdout
+        stored = json.loads(kubectl("get", "horizontalpodautoscalers.v2.autoscaling", "v1web", "-o", "json").stdout)
+        assert stored["spec"]["maxReplicas"] == 4
+        assert stored["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+    finally:
+        kubectl("delete", "hpa", "v1web", "--ignore-not-found")
