@@ -1,12 +1,14 @@
 """Story 7: a HorizontalPodAutoscaler scales a CPU-bound Deployment up to its maximum, then back down.
 
 The pods burn CPU (`while :; do :; done`, busybox) under a 200m limit with a 100m request until a file
-appears in them; `kubectl autoscale --cpu-percent=50 --min=1 --max=3` (autoscaling/v1, stored as v2)
-scales the Deployment to 3; `kubectl top pods` and `kubectl get hpa` (TARGETS `cpu: N%/50%`) show the
+appears in them; `kubectl autoscale --cpu-percent=20 --min=1 --max=3` (autoscaling/v1, stored as v2)
+scales the Deployment to 3; `kubectl top pods` and `kubectl get hpa` (TARGETS `cpu: N%/20%`) show the
 load; a SuccessfulRescale event gives the reason as Kubernetes words it. Then the load stops
 (`kubectl exec ... touch /tmp/stop`) and, with the scale-down stabilization window shortened
 through the HPA's v2 behavior, the Deployment goes back to 1. The controller syncs every 15 s (the
-default), so each phase waits up to a few periods; every wait is bounded.
+default), so each phase waits up to a few periods; every wait is bounded. The target is a low 20 %:
+on a saturated 2-core machine a container's CPU share follows its 100m request (cpu.shares 102 against
+1024 for every host process), so a pod may get well under its limit and must still read as over target.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def test_story_7_hpa_scales_a_cpu_bound_deployment_up_and_down(kubectl, tmp_path
     try:
         kubectl("apply", "-f", str(manifest))
         wait_for(lambda: running_pods(kubectl, SELECTOR), timeout=90, message="the first pod running")
-        created = kubectl("autoscale", f"deploy/{NAME}", "--cpu-percent=50", "--min=1", "--max=3").stdout
+        created = kubectl("autoscale", f"deploy/{NAME}", "--cpu-percent=20", "--min=1", "--max=3").stdout
         assert f"horizontalpodautoscaler.autoscaling/{NAME} autoscaled" in created
         kubectl("patch", "horizontalpodautoscalers.v2.autoscaling", NAME, "--type=merge", "-p", json.dumps(
             {"spec": {"behavior": {"scaleDown": {"stabilizationWindowSeconds": 5}}}}))
@@ -63,7 +65,7 @@ def test_story_7_hpa_scales_a_cpu_bound_deployment_up_and_down(kubectl, tmp_path
         wait_for(lambda: replicas_of(kubectl) == 3, timeout=150, interval=2, message="scaled up to 3")
         row = kubectl("get", "hpa", NAME).stdout
         assert row.split("\n")[0].split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
-        assert re.search(rf"{NAME}\s+Deployment/{NAME}\s+cpu: \d+%/50%\s+1\s+3\s+\d\s+", row), row
+        assert re.search(rf"{NAME}\s+Deployment/{NAME}\s+cpu: \d+%/20%\s+1\s+3\s+\d\s+", row), row
         events = kubectl("get", "events", "--field-selector", f"involvedObject.name={NAME},reason=SuccessfulRescale",
                          "-o", "json").stdout
         messages = [event["message"] for event in json.loads(events)["items"]]
@@ -85,7 +87,7 @@ def test_story_7_hpa_scales_a_cpu_bound_deployment_up_and_down(kubectl, tmp_path
         status = hpa(kubectl)["status"]
         assert status["desiredReplicas"] == 1
         v1 = json.loads(kubectl("get", "horizontalpodautoscalers.v1.autoscaling", NAME, "-o", "json").stdout)
-        assert v1["apiVersion"] == "autoscaling/v1" and v1["spec"]["targetCPUUtilizationPercentage"] == 50
+        assert v1["apiVersion"] == "autoscaling/v1" and v1["spec"]["targetCPUUtilizationPercentage"] == 20
     finally:
         kubectl("delete", "hpa", NAME, "--ignore-not-found", check=False)
         kubectl("delete", "-f", str(manifest), "--ignore-not-found", "--wait=false", check=False)
