@@ -126,13 +126,13 @@ class MetricsServer:
                  and label_selector.matches(node["metadata"].get("labels") or {})
                  and field_selector.matches({"metadata.name": node["metadata"]["name"]})]
         if name is not None and not nodes:
-            raise errors.NotFound.for_object(resource="nodes", group=GROUP, name=name)
+            raise errors.NotFound.for_object(resource="nodemetrics", group=GROUP, name=name)
         summaries = await self._summaries(request, {node["metadata"]["name"] for node in nodes})
         items = [metrics for node in nodes if node["metadata"]["name"] in summaries
                  for metrics in [node_metrics(node, summaries[node["metadata"]["name"]])] if metrics]
         if name is not None:
             if not items:
-                raise errors.NotFound.for_object(resource="nodes", group=GROUP, name=name)
+                raise errors.NotFound.for_object(resource="nodemetrics", group=GROUP, name=name)
             return _json(items[0])
         return _json(_list("NodeMetrics", items))
 
@@ -159,7 +159,8 @@ class MetricsServer:
                  for metrics in [pod_metrics(pod, by_uid[pod["metadata"]["uid"]])] if metrics]
         if name is not None:
             if not items:
-                raise errors.NotFound.for_object(resource="pods", group=GROUP, name=name)
+                # metrics-server's words: `podmetrics.metrics.k8s.io "default/web" not found`
+                raise errors.NotFound.for_object(resource="podmetrics", group=GROUP, name=f"{namespace}/{name}")
             return _json(items[0])
         return _json(_list("PodMetrics", items))
 
