@@ -75,12 +75,15 @@ def register(app: typer.Typer) -> None:
         identity: Annotated[str | None, typer.Option(help="Leader-election identity.")] = None,
         node_monitor_grace_period: Annotated[float, typer.Option(help="Seconds without a heartbeat before a node is NotReady.")] = 40.0,
         pod_eviction_timeout: Annotated[float, typer.Option(help="Seconds a node stays unreachable before its pods are deleted.")] = 300.0,
+        horizontal_pod_autoscaler_sync_period: Annotated[float, typer.Option(
+            envvar="ORC_HPA_SYNC_PERIOD", help="Seconds between two syncs of each HorizontalPodAutoscaler.")] = 15.0,
         verbose: VerboseOption = False,
     ) -> None:
         setup_logging("controller-manager", verbose)
         run_component("controllers", kubeconfig=kubeconfig, server=server, leader_elect=leader_elect,
                       identity=identity or f"{_hostname()}_controller-manager",
-                      node_monitor_grace_period=node_monitor_grace_period, pod_eviction_timeout=pod_eviction_timeout)
+                      node_monitor_grace_period=node_monitor_grace_period, pod_eviction_timeout=pod_eviction_timeout,
+                      hpa_sync_period=horizontal_pod_autoscaler_sync_period)
 
     @app.command("kubelet", help="The node agent: runs the pods bound to this node on the Docker engine.")
     def kubelet(

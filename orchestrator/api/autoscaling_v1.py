@@ -9,7 +9,7 @@ Used by: the apiserver (scale subresource, OpenAPI).
 
 from __future__ import annotations
 
-from pydantic import StrictInt, StrictStr
+from pydantic import Field, StrictInt, StrictStr
 
 from orchestrator.api.base import K8sModel
 from orchestrator.api.meta import ObjectMeta
@@ -40,4 +40,36 @@ class Scale(K8sModel):
     status: ScaleStatus | None = None
 
 
-MODELS: dict[str, type[K8sModel]] = {"Scale": Scale}
+class CrossVersionObjectReference(K8sModel):
+    api_version: StrictStr | None = None
+    kind: StrictStr | None = None
+    name: StrictStr | None = None
+
+
+class HorizontalPodAutoscalerSpec(K8sModel):
+    scale_target_ref: CrossVersionObjectReference | None = None
+    min_replicas: StrictInt | None = None
+    max_replicas: StrictInt | None = None
+    target_cpu_utilization_percentage: StrictInt | None = Field(default=None, alias="targetCPUUtilizationPercentage")
+
+
+class HorizontalPodAutoscalerStatus(K8sModel):
+    observed_generation: StrictInt | None = None
+    last_scale_time: StrictStr | None = None
+    current_replicas: StrictInt | None = None
+    desired_replicas: StrictInt | None = None
+    current_cpu_utilization_percentage: StrictInt | None = Field(default=None,
+                                                                 alias="currentCPUUtilizationPercentage")
+
+
+class HorizontalPodAutoscaler(K8sModel):
+    """autoscaling/v1's view of an HPA (stored as autoscaling/v2; apiserver/hpa_v1.py converts)."""
+
+    api_version: StrictStr | None = None
+    kind: StrictStr | None = None
+    metadata: ObjectMeta | None = None
+    spec: HorizontalPodAutoscalerSpec | None = None
+    status: HorizontalPodAutoscalerStatus | None = None
+
+
+MODELS: dict[str, type[K8sModel]] = {"Scale": Scale, "HorizontalPodAutoscaler": HorizontalPodAutoscaler}

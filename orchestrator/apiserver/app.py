@@ -450,6 +450,12 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
     from orchestrator.apiserver.rbac.reviews import add_routes as add_review_routes
 
     add_review_routes(app, authorization)  # before the generic routes, which would take their paths
+    from orchestrator.apiserver.metrics import add_routes as add_metrics_routes
+
+    add_metrics_routes(app, state)  # metrics.k8s.io, read from the kubelets: likewise ahead of the generic routes
+    from orchestrator.apiserver.hpa_v1 import add_routes as add_hpa_v1_routes
+
+    add_hpa_v1_routes(app, state, registry, resolve_target)  # autoscaling/v1 HPAs, converted to the stored v2
     # WebSocket routes of their own: the plain routes below serve HTTP scopes only.
     app.router.add_websocket_route("/api/v1/namespaces/{namespace}/pods/{name}/{subresource}", pod_websocket)
     app.add_route("/api/v1/{path:path}", core, methods=methods)

@@ -301,6 +301,14 @@ _SCHEMA: dict[str, str] = {
     "Scale": "metadata=1:ObjectMeta spec=2:ScaleSpec status=3:ScaleStatus",
     "ScaleSpec": "replicas=1:int",
     "ScaleStatus": "replicas=1:int! selector=2",
+    # --- k8s.io/api/autoscaling/v1: HorizontalPodAutoscaler (what `kubectl autoscale` sends)
+    "HorizontalPodAutoscalerV1": "metadata=1:ObjectMeta spec=2:HorizontalPodAutoscalerSpecV1 "
+                                 "status=3:HorizontalPodAutoscalerStatusV1",
+    "HorizontalPodAutoscalerSpecV1": "scaleTargetRef=1:CrossVersionObjectReference minReplicas=2:int! "
+                                     "maxReplicas=3:int! targetCPUUtilizationPercentage=4:int!",
+    "CrossVersionObjectReference": "kind=1! name=2! apiVersion=3",
+    "HorizontalPodAutoscalerStatusV1": "observedGeneration=1:int! lastScaleTime=2:Time currentReplicas=3:int! "
+                                       "desiredReplicas=4:int! currentCPUUtilizationPercentage=5:int!",
     "TokenRequest": "metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:TokenRequestStatus",
     "TokenRequestSpec": "audiences=1:[string] boundObjectRef=3:BoundObjectReference expirationSeconds=4:int!",
     "BoundObjectReference": "kind=1 apiVersion=2 name=3 uid=4",
@@ -358,6 +366,7 @@ _TOP_LEVEL: dict[tuple[str, str], str] = {
     ("coordination.k8s.io/v1", "Lease"): "Lease",
     ("policy/v1", "Eviction"): "Eviction",
     ("autoscaling/v1", "Scale"): "Scale",
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): "HorizontalPodAutoscalerV1",
     ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
     **{("rbac.authorization.k8s.io/v1", kind): kind for kind in ("Role", "ClusterRole", "RoleBinding",
                                                                   "ClusterRoleBinding")},

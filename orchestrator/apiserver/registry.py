@@ -134,6 +134,18 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", False, "admissionregistration_v1"),
     ResourceInfo("apiregistration.k8s.io", "v1", "APIService", "apiservices", "apiservice", False, "apiregistration_v1",
                  subresources=("status",)),
+    ResourceInfo("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                 "horizontalpodautoscaler", True, "autoscaling_v2", short_names=("hpa",), categories=("all",),
+                 subresources=("status",)),
+    # Stored as autoscaling/v2; served converted by orchestrator/apiserver/hpa_v1.py (row for discovery and RBAC).
+    ResourceInfo("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                 "horizontalpodautoscaler", True, "autoscaling_v1", short_names=("hpa",), categories=("all",),
+                 subresources=("status",)),
+    # Read from the kubelets, never stored: served by orchestrator/apiserver/metrics.py (rows for discovery).
+    ResourceInfo("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", False, "metrics_unstored",
+                 verbs=("get", "list")),
+    ResourceInfo("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", True, "metrics_unstored",
+                 verbs=("get", "list")),
 )
 
 # Group versions in the order discovery lists them (Kubernetes puts preferred groups first).
@@ -141,7 +153,8 @@ GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8
                                   "rbac.authorization.k8s.io/v1", "authentication.k8s.io/v1",
                                   "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
                                   "networking.k8s.io/v1", "admissionregistration.k8s.io/v1",
-                                  "apiregistration.k8s.io/v1")
+                                  "apiregistration.k8s.io/v1", "metrics.k8s.io/v1beta1", "autoscaling/v2",
+                                  "autoscaling/v1")
 
 
 class Registry:
@@ -161,7 +174,8 @@ class Registry:
         self.resources = resources
         self._by_path = {(r.group, r.version, r.plural): r for r in resources}
         self._by_kind = {(r.group, r.kind): r for r in resources}
-        self._by_plural = {r.plural: r for r in resources}
+        # The first row of a plural wins: metrics.k8s.io's `pods`/`nodes` never shadow the core ones.
+        self._by_plural = {r.plural: r for r in reversed(resources)}
 
     def replace_custom(self, crd_name: str, infos: tuple[ResourceInfo, ...]) -> None:
         """Serve `infos` for the CRD `crd_name` (none: stop serving it)."""

@@ -929,3 +929,10 @@ def table_for(
         "columnDefinitions": definitions,
         "rows": rows,
     }
+
+
+# ----- kinds whose printers live in modules of their own --------------------------------------
+
+from orchestrator.apiserver import tables_autoscaling  # noqa: E402 (uses the helpers above)
+
+tables_autoscaling.register(_COLUMNS, _PRINTERS)

@@ -15,6 +15,7 @@ import logging
 from orchestrator.client.config import load_client_config
 from orchestrator.client.leaderelection import LeaderElector
 from orchestrator.client.rest import ApiClient
+from orchestrator.controllers.hpa import DEFAULT_SYNC_PERIOD
 from orchestrator.controllers.manager import ControllerManager
 
 log = logging.getLogger(__name__)
@@ -24,11 +25,12 @@ LEASE_NAMESPACE = "kube-system"
 
 
 async def main(*, kubeconfig: str | None, server: str | None, leader_elect: bool, identity: str,
-               node_monitor_grace_period: float, pod_eviction_timeout: float) -> None:
+               node_monitor_grace_period: float, pod_eviction_timeout: float,
+               hpa_sync_period: float = DEFAULT_SYNC_PERIOD) -> None:
     config = load_client_config(kubeconfig=kubeconfig, server=server)
     async with ApiClient(config) as client:
         manager = ControllerManager(client, node_monitor_grace_period=node_monitor_grace_period,
-                                    pod_eviction_timeout=pod_eviction_timeout)
+                                    pod_eviction_timeout=pod_eviction_timeout, hpa_sync_period=hpa_sync_period)
         if not leader_elect:
             log.info("controller-manager %s starting without leader election", identity)
             await manager.run()

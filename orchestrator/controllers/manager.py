@@ -23,6 +23,7 @@ from orchestrator.controllers.deployment import DeploymentController
 from orchestrator.controllers.endpoints import EndpointsController
 from orchestrator.controllers.endpointslice import EndpointSliceMirroringController
 from orchestrator.controllers.garbagecollector import GarbageCollector
+from orchestrator.controllers.hpa import DEFAULT_SYNC_PERIOD, HorizontalPodAutoscalerController
 from orchestrator.controllers.job import JobController
 from orchestrator.controllers.job.plan import DEFAULT_POD_FAILURE_BACKOFF
 from orchestrator.controllers.namespace import NamespaceController
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 
 class ControllerManager:
     def __init__(self, client: Any, *, node_monitor_grace_period: float = 40.0, pod_eviction_timeout: float = 300.0,
-                 clock: Clock = time.time, job_pod_failure_backoff: float = DEFAULT_POD_FAILURE_BACKOFF):
+                 clock: Clock = time.time, job_pod_failure_backoff: float = DEFAULT_POD_FAILURE_BACKOFF,
+                 hpa_sync_period: float = DEFAULT_SYNC_PERIOD):
+        self.hpa_sync_period = hpa_sync_period
         self.client = client
         self.job_pod_failure_backoff = job_pod_failure_backoff
         self.node_monitor_grace_period = node_monitor_grace_period
@@ -60,6 +63,7 @@ class ControllerManager:
             GarbageCollector(client, informers),
             NamespaceController(client, informers, clock=self.clock),
             ServiceAccountsController(client, informers),
+            HorizontalPodAutoscalerController(client, informers, clock=self.clock, sync_period=self.hpa_sync_period),
         ]
 
     async def run(self) -> None:

@@ -104,7 +104,7 @@ class Kubelet:
             pod_cidr=lambda: node_agent.pod_cidr, node_allocatable=lambda: node_agent.allocatable,
         )
         workers = PodWorkers(context)
-        server = KubeletServer(runtime=runtime, pods=pods, statuses=workers.status_of,
+        server = KubeletServer(runtime=runtime, pods=pods, statuses=workers.status_of, node_name=self.node_name,
                                token=os.environ.get(TOKEN_ENV) or None)
         tasks: list[asyncio.Task] = []
         try:

@@ -134,6 +134,7 @@ class ContainerInfo:
     ip: str | None  # sandboxes only: the pod IP
     sandbox_id: str | None  # containers only: the sandbox whose namespaces they share
     labels: dict[str, str] = field(default_factory=dict)
+    pid: int = 0  # the main process while running: its /proc/<pid>/cgroup locates the container's cgroups
 
     @property
     def is_sandbox(self) -> bool:
@@ -196,6 +197,7 @@ def container_info_from_inspect(attributes: dict[str, Any]) -> ContainerInfo:
         ip=ip,
         sandbox_id=labels.get(LABEL_SANDBOX_ID) or None,
         labels=dict(labels),
+        pid=int(state.get("Pid") or 0),
     )
 
 

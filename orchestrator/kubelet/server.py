@@ -1,4 +1,5 @@
-"""The kubelet's own HTTP API: container logs, exec and port-forward (through the apiserver) and /healthz.
+"""The kubelet's own HTTP API: container logs, exec and port-forward (through the apiserver), /healthz,
+and the node's and pods' CPU and memory (`/stats/summary`, `/metrics/resource`, from stats.py).
 
 `GET /containerLogs/<namespace>/<pod>/<container>` with Kubernetes' PodLogOptions
 query (follow, tailLines, sinceSeconds, sinceTime, timestamps, previous, limitBytes)
@@ -38,6 +39,7 @@ from orchestrator.api import errors, remotecommand
 from orchestrator.client.informer import Informer
 from orchestrator.kubelet.attach import STDERR_STREAM, AttachedExec, DockerStreamDemultiplexer
 from orchestrator.kubelet.runtime import ContainerNotFound, DockerRuntime, DockerRuntimeError
+from orchestrator.kubelet.stats import StatsProvider, prometheus_resource_metrics
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +136,15 @@ class KubeletServer:
         pods: Informer,
         statuses: Callable[[str], dict[str, Any] | None],
         token: str | None,
+        node_name: str = "",
+        stats: StatsProvider | None = None,
     ) -> None:
         self._runtime = runtime
         self._pods = pods
         self._statuses = statuses
         self._token = token
         self._runner: web.AppRunner | None = None
+        self._stats = stats or StatsProvider(runtime=runtime, pods=pods, statuses=statuses, node_name=node_name)
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._authenticate])
@@ -147,6 +152,8 @@ class KubeletServer:
         app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._container_logs)
         app.router.add_get("/exec/{namespace}/{pod}/{container}", self._exec)
         app.router.add_get("/portForward/{namespace}/{pod}", self._port_forward)
+        app.router.add_get("/stats/summary", self._stats_summary)
+        app.router.add_get("/metrics/resource", self._metrics_resource)
         return app
 
     async def start(self, *, addresses: list[str], port: int) -> None:
@@ -179,6 +186,14 @@ class KubeletServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    async def _stats_summary(self, request: web.Request) -> web.Response:
+        """The Summary API (node and pods, cpu and memory): what the apiserver's metrics API reads."""
+        return web.json_response(await self._stats.summary())
+
+    async def _metrics_resource(self, request: web.Request) -> web.Response:
+        return web.Response(text=prometheus_resource_metrics(await self._stats.summary()),
+                            content_type="text/plain", charset="utf-8")
 
     async def _container_logs(self, request: web.Request) -> web.StreamResponse:
         namespace = request.match_info["namespace"]

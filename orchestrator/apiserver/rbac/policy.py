@@ -60,6 +60,7 @@ VIEW = [
     (READ, ("policy",), ("poddisruptionbudgets", "poddisruptionbudgets/status")),
     (READ, ("networking.k8s.io",), ("ingresses", "ingresses/status", "networkpolicies")),
     (READ, ("discovery.k8s.io",), ("endpointslices",)),
+    (("get", "list"), ("metrics.k8s.io",), ("pods", "nodes")),  # system:aggregated-metrics-reader
 ]
 EDIT = [
     (READ, ("",), ("pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy")),
@@ -125,6 +126,13 @@ CONTROLLER_MANAGER: dict[str, list[Row]] = {
                   (("update",), ("",), ("namespaces/finalize", "namespaces/status")),
                   (("get", "list", "delete", "deletecollection"), ("*",), ("*",))],
     "serviceaccount": [(("create",), ("",), ("serviceaccounts",))],
+    "horizontal-pod-autoscaler": [(READ, ("autoscaling",), ("horizontalpodautoscalers",)),
+                                  (("update",), ("autoscaling",), ("horizontalpodautoscalers/status",)),
+                                  (("get", "update"), ("apps",), ("deployments/scale", "replicasets/scale",
+                                                                  "statefulsets/scale")),
+                                  (("get", "update"), ("",), ("replicationcontrollers/scale",)),
+                                  (("list",), ("",), ("pods",)),
+                                  (("get", "list"), ("metrics.k8s.io",), ("pods",))],
 }
 
 SCHEDULER: list[Row] = [

@@ -18,6 +18,7 @@ from orchestrator.apiserver.strategies.admissionregistration import (
 )
 from orchestrator.apiserver.strategies.apiextensions import CustomResourceDefinitionStrategy
 from orchestrator.apiserver.strategies.apps import DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy
+from orchestrator.apiserver.strategies.autoscaling import HorizontalPodAutoscalerStrategy
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
 from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
 from orchestrator.apiserver.strategies.coordination import LeaseStrategy
@@ -62,6 +63,7 @@ STRATEGIES: dict[str, Strategy] = {
         MutatingWebhookConfigurationStrategy(),
         APIServiceStrategy(),
         CustomResourceDefinitionStrategy(),
+        HorizontalPodAutoscalerStrategy(),
     )
 }
 
