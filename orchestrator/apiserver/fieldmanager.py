@@ -298,17 +298,38 @@ def server_side_apply(current: dict, applied: dict, *, model: Any, manager: Mana
     _merge_map(merged, _owned_view(applied) | {k: applied[k] for k in _IGNORED_TOP if k in applied}, model)
 
     conflicts: list[tuple[dict, Path]] = []
+    transferred: set[Path] = set()
+    client_side = _client_side_applied(current, model)
     for entry, paths in others:
         for path in sorted(applied_paths & paths):
             if _value_at(current, path) != _value_at(merged, path):
-                conflicts.append((entry, path))
+                if entry.get("manager") == CLIENT_SIDE_APPLY and path in client_side:
+                    transferred.add(path)  # moving from client-side to server-side apply is no conflict
+                else:
+                    conflicts.append((entry, path))
     if conflicts and not force:
         raise _conflict_error(conflicts)
-    taken = frozenset(path for _, path in conflicts)
+    taken = frozenset(path for _, path in conflicts) | transferred
     managed = _rewrite(entries, manager, applied_paths, taken, applied.get("apiVersion", ""), now)
     if not applied_paths:
         managed = [e for e in managed if not manager.owns_entry(e)]
     return ApplyResult(merged, managed)
+
+
+CLIENT_SIDE_APPLY = "kubectl-client-side-apply"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _client_side_applied(current: dict, model: Any) -> FieldSet:
+    """The fields of the last client-side applied configuration (what `kubectl apply` owned)."""
+    annotation = ((current.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not annotation:
+        return frozenset()
+    try:
+        last = json.loads(annotation)
+    except ValueError:
+        return frozenset()
+    return fields_of(last, model) if isinstance(last, dict) else frozenset()
 
 
 def _node(path: Path) -> Path:
