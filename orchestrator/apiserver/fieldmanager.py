@@ -23,12 +23,17 @@ such as custom resources). Pure functions: no I/O, inputs are never mutated.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.api import errors
-from orchestrator.apiserver.patch import _field_meta, _FieldMeta, _ListOf
+from orchestrator.apiserver.patch import _field_meta as _uncached_field_meta
+from orchestrator.apiserver.patch import _FieldMeta, _ListOf
+
+# Every write walks the object by the model: the patch metadata of a field is looked up once.
+_field_meta = functools.lru_cache(maxsize=8192)(_uncached_field_meta)
 
 Path = tuple[str, ...]
 FieldSet = frozenset
