@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from orchestrator.api import errors
-from orchestrator.apiserver import customfields, selectors
+from orchestrator.apiserver import customfields, fieldmanager, selectors
 from orchestrator.apiserver.registry import Registry, ResourceInfo
 from orchestrator.apiserver.storage import KeyExists, KeyMissing, StaleRevision, Storage, check_request_size
 from orchestrator.apiserver.watchcache import BOOKMARK, WatchCache
@@ -51,6 +51,7 @@ PATCH_TYPES = {
 # Kinds whose metadata.generation tracks spec changes.
 GENERATION_KINDS = {"Deployment", "ReplicaSet", "DaemonSet", "Job", "CronJob", "Service", "Pod"}
 MAX_CONFLICT_RETRIES = 20
+WRITE_OPTIONS = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions", "DELETE": "DeleteOptions"}
 
 
 def utc_now_iso(clock: Callable[[], float] = time.time) -> str:
@@ -154,6 +155,10 @@ class RestHandler:
         if sub and sub not in info.subresources:
             raise errors.NotFound(f"the server could not find the requested resource ({info.qualified}/{sub})")
         params = request.query_params
+        if method in WRITE_OPTIONS and sub not in ("exec", "portforward", "proxy"):
+            applying = PATCH_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip()) == "apply"
+            fieldmanager.check_write_options(params, options_kind=WRITE_OPTIONS[method],
+                                             applying=method == "PATCH" and applying)
         if sub == "log":
             return await self.pod_log(request, target)
         if sub == "exec":
@@ -595,8 +600,18 @@ class RestHandler:
                 return await self.store_new(request, target, body, warnings)
         return await self.store_new(request, target, body, warnings)
 
-    async def store_new(self, request: Request, target: Target, body: dict, warnings: list[str]) -> Response:
+    def field_manager(self, request: Request, operation: str = "Update", subresource: str | None = None):
+        name = fieldmanager.manager_name(request.query_params, request.headers.get("user-agent", ""))
+        return fieldmanager.Manager(name, operation, subresource or "")
+
+    async def store_new(self, request: Request, target: Target, body: dict, warnings: list[str],
+                        managed_fields: list[dict] | None = None) -> Response:
         info, metadata = target.info, body["metadata"]
+        if managed_fields is None:
+            managed_fields = fieldmanager.record_create(body, model=info.model, manager=self.field_manager(request),
+                                                        now=utc_now_iso(self.clock))
+        if managed_fields:
+            metadata["managedFields"] = managed_fields
         if request.query_params.get("dryRun"):
             return self.respond(request, body, 201, warnings)
         try:
@@ -645,7 +660,8 @@ class RestHandler:
             return await self.create_from_body(request, target, body, warnings)
         return self.respond(request, updated, status_code, warnings)
 
-    async def create_from_body(self, request: Request, target: Target, body: dict, warnings: list[str]) -> Response:
+    async def create_from_body(self, request: Request, target: Target, body: dict, warnings: list[str],
+                               managed_fields: list[dict] | None = None) -> Response:
         info = target.info
         _strip_system_fields(body)
         body["metadata"]["uid"] = str(uuid.uuid4())
@@ -658,8 +674,8 @@ class RestHandler:
         if info.kind == "Service":
             async with self.service_allocation_lock:
                 body = await self.allocate_service(body)
-                return await self.store_new(request, target, body, warnings)
-        return await self.store_new(request, target, body, warnings)
+                return await self.store_new(request, target, body, warnings, managed_fields)
+        return await self.store_new(request, target, body, warnings, managed_fields)
 
     async def patch(self, request: Request, target: Target) -> Response:
         from orchestrator.apiserver import patch as patching
@@ -673,6 +689,10 @@ class RestHandler:
         info = target.info
         is_scale = target.subresource == "scale"
         warnings: list[str] = []
+        applying = patch_type == "apply" and not is_scale
+        applied_managed: list[dict] = []
+        if applying:
+            applied_body = self.applied_configuration(patch_body, target)
 
         def apply_patch(current: dict) -> dict:
             original = self.to_scale(current, info) if is_scale else current
@@ -684,6 +704,12 @@ class RestHandler:
                 raise errors.BadRequest("patch body must be a JSON object")
             elif patch_type == "merge":
                 patched = patching.apply_merge_patch(original, patch_body)
+            elif applying:
+                result = fieldmanager.server_side_apply(
+                    original, applied_body, model=info.model, force=request.query_params.get("force") in ("true", "1"),
+                    manager=self.field_manager(request, "Apply", target.subresource), now=utc_now_iso(self.clock))
+                applied_managed[:] = result.managed_fields
+                patched = result.obj
             elif patch_type == "apply":
                 patched = patching.apply_merge_patch(original, patch_body)
             else:
@@ -706,22 +732,39 @@ class RestHandler:
 
         try:
             updated, status_code = await self.guaranteed_update(
-                request, target, apply_patch, subresource=None if is_scale else target.subresource)
+                request, target, apply_patch, subresource=None if is_scale else target.subresource,
+                record=(lambda old, new: applied_managed) if applying else None)
         except errors.NotFound:
-            if patch_type != "apply":
+            if not applying or target.subresource:
                 raise
             # Server-side apply on a missing object creates it.
-            body = copy.deepcopy(patch_body)
+            result = fieldmanager.server_side_apply(
+                {}, applied_body, model=info.model, force=True, manager=self.field_manager(request, "Apply"),
+                now=utc_now_iso(self.clock))
+            body = result.obj
             self.check_type_meta(body, info)
             self.check_namespace(body, target)
             body["metadata"]["name"] = target.name
-            return await self.create_from_body(request, target, body, self.validate_types(body, info, request))
+            return await self.create_from_body(request, target, body, self.validate_types(body, info, request),
+                                               result.managed_fields)
         if is_scale:
             return self.respond(request, self.to_scale(updated, info), status_code)
         return self.respond(request, updated, status_code, warnings)
 
+    def applied_configuration(self, patch_body, target: Target) -> dict:
+        """The body of a server-side apply, checked as a whole object of the target's kind."""
+        if not isinstance(patch_body, dict):
+            raise errors.BadRequest("error decoding YAML: the body of an apply patch must be an object")
+        body = drop_nulls(copy.deepcopy(patch_body))
+        self.check_type_meta(body, target.info)
+        name = (body.get("metadata") or {}).get("name")
+        if name and name != target.name:
+            raise errors.BadRequest(f"the name of the object ({name}) does not match the name on the URL ({target.name})")
+        return body
+
     async def guaranteed_update(self, request: Request, target: Target, mutate: Callable[[dict], dict], *,
-                                subresource: str | None) -> tuple[dict, int]:
+                                subresource: str | None,
+                                record: Callable[[dict, dict], list[dict]] | None = None) -> tuple[dict, int]:
         """Read, mutate, validate and compare-and-swap, retrying when someone else wrote in between.
 
         A caller-supplied resourceVersion precondition is checked inside `mutate`, so a
@@ -737,6 +780,9 @@ class RestHandler:
             current = self.read_view(current, info)
             new = drop_nulls(mutate(copy.deepcopy(current)))
             self.prepare_update(new, current, info, subresource)
+            managed = (record or self.update_recorder(request, target))(current, new)
+            if managed:
+                new["metadata"]["managedFields"] = managed
             if new == current:
                 return current, 200  # a no-op write changes nothing, not even the resourceVersion
             self.validate_values(new, info, old=current, subresource=subresource)
@@ -768,6 +814,11 @@ class RestHandler:
             return updated, 200
         except (StaleRevision, KeyMissing):
             return None
+
+    def update_recorder(self, request: Request, target: Target) -> Callable[[dict, dict], list[dict]]:
+        manager = self.field_manager(request, "Update", target.subresource)
+        model, now = target.info.model, utc_now_iso(self.clock)
+        return lambda old, new: fieldmanager.record_update(old, new, model=model, manager=manager, now=now)
 
     def prepare_update(self, new: dict, old: dict, info: ResourceInfo, subresource: str | None) -> None:
         strategy = info.strategy
