@@ -22,6 +22,7 @@ from orchestrator.apiserver.strategies.autoscaling import HorizontalPodAutoscale
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
 from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
 from orchestrator.apiserver.strategies.coordination import LeaseStrategy
+from orchestrator.apiserver.strategies.policy import PodDisruptionBudgetStrategy, PriorityClassStrategy
 from orchestrator.apiserver.strategies.core import (
     BindingStrategy,
     ConfigMapStrategy,
@@ -64,6 +65,8 @@ STRATEGIES: dict[str, Strategy] = {
         APIServiceStrategy(),
         CustomResourceDefinitionStrategy(),
         HorizontalPodAutoscalerStrategy(),
+        PodDisruptionBudgetStrategy(),
+        PriorityClassStrategy(),
     )
 }
 
