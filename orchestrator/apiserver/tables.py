@@ -21,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrator.api.errors import BadRequest
-from orchestrator.apiserver import tables_networking
-from orchestrator.apiserver import tables_policy
+from orchestrator.apiserver import tables_networking, tables_policy
 from orchestrator.apiserver.selectors import selector_from_object, selector_from_set
 
 TABLE_API_VERSION = "meta.k8s.io/v1"

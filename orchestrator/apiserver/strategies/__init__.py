@@ -22,7 +22,6 @@ from orchestrator.apiserver.strategies.autoscaling import HorizontalPodAutoscale
 from orchestrator.apiserver.strategies.base import DefaultStrategy, Strategy
 from orchestrator.apiserver.strategies.batch import CronJobStrategy, JobStrategy
 from orchestrator.apiserver.strategies.coordination import LeaseStrategy
-from orchestrator.apiserver.strategies.policy import PodDisruptionBudgetStrategy, PriorityClassStrategy
 from orchestrator.apiserver.strategies.core import (
     BindingStrategy,
     ConfigMapStrategy,
@@ -36,6 +35,7 @@ from orchestrator.apiserver.strategies.core import (
 )
 from orchestrator.apiserver.strategies.meta import validate_object_meta, validate_object_meta_update
 from orchestrator.apiserver.strategies.networking import IngressClassStrategy, IngressStrategy, NetworkPolicyStrategy
+from orchestrator.apiserver.strategies.policy import PodDisruptionBudgetStrategy, PriorityClassStrategy
 from orchestrator.apiserver.strategies.rbac import RBAC_STRATEGIES
 
 STRATEGIES: dict[str, Strategy] = {
