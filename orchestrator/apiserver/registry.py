@@ -141,6 +141,10 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
                  "horizontalpodautoscaler", True, "autoscaling_v1", short_names=("hpa",), categories=("all",),
                  subresources=("status",)),
+    ResourceInfo("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", True,
+                 "policy_v1", short_names=("pdb",), subresources=("status",)),
+    ResourceInfo("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", False,
+                 "scheduling_v1", short_names=("pc",)),
     # Read from the kubelets, never stored: served by orchestrator/apiserver/metrics.py (rows for discovery).
     ResourceInfo("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", False, "metrics_unstored",
                  verbs=("get", "list")),
@@ -154,7 +158,7 @@ GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8
                                   "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
                                   "networking.k8s.io/v1", "admissionregistration.k8s.io/v1",
                                   "apiregistration.k8s.io/v1", "metrics.k8s.io/v1beta1", "autoscaling/v2",
-                                  "autoscaling/v1")
+                                  "autoscaling/v1", "policy/v1", "scheduling.k8s.io/v1")
 
 
 class Registry:

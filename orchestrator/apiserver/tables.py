@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrator.api.errors import BadRequest
-from orchestrator.apiserver import tables_networking
+from orchestrator.apiserver import tables_networking, tables_policy
 from orchestrator.apiserver.selectors import selector_from_object, selector_from_set
 
 TABLE_API_VERSION = "meta.k8s.io/v1"
@@ -283,6 +283,7 @@ _COLUMNS: dict[str, list[dict]] = {
         _column("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1),
     ] for plural in ("rolebindings", "clusterrolebindings")},
     **tables_networking.columns(_column, _NAME, _AGE),
+    **tables_policy.columns(_column, _NAME, _AGE),
     **{plural: [_NAME, _column("Webhooks", "Webhooks indicates the number of webhooks that are registered in this "
                                "configuration", type_="integer"), _AGE]
        for plural in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations")},
@@ -860,6 +861,8 @@ _PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
     "apiservices": _named(_api_service_target, _api_service_available),
     "networkpolicies": _named(lambda policy: _format_label_selector(_get(policy, "spec", "podSelector")) or "<none>"),
     "customresourcedefinitions": _role_cells,
+    **tables_policy.printers(name=lambda obj: _get(obj, "metadata", "name") or "",
+                             age=lambda obj, now: format_age(_get(obj, "metadata", "creationTimestamp"), now)),
 }
 _DEFAULT_PRINTER = _named()
 

@@ -35,6 +35,7 @@ from orchestrator.apiserver.strategies.core import (
 )
 from orchestrator.apiserver.strategies.meta import validate_object_meta, validate_object_meta_update
 from orchestrator.apiserver.strategies.networking import IngressClassStrategy, IngressStrategy, NetworkPolicyStrategy
+from orchestrator.apiserver.strategies.policy import PodDisruptionBudgetStrategy, PriorityClassStrategy
 from orchestrator.apiserver.strategies.rbac import RBAC_STRATEGIES
 
 STRATEGIES: dict[str, Strategy] = {
@@ -64,6 +65,8 @@ STRATEGIES: dict[str, Strategy] = {
         APIServiceStrategy(),
         CustomResourceDefinitionStrategy(),
         HorizontalPodAutoscalerStrategy(),
+        PodDisruptionBudgetStrategy(),
+        PriorityClassStrategy(),
     )
 }
 
