@@ -295,7 +295,9 @@ def server_side_apply(current: dict, applied: dict, *, model: Any, manager: Mana
     owned_by_others = frozenset().union(*(paths for _, paths in others)) if others else frozenset()
 
     merged = copy.deepcopy(current)
-    for path in sorted(previous - applied_paths - owned_by_others, key=len):  # elements before their fields
+    # Elements before their fields: an element's own path (`k:{...}`, `.`) is as long as its fields' paths,
+    # so order by the node it names; a field removed first (its `name`) would hide the element's key.
+    for path in sorted(previous - applied_paths - owned_by_others, key=lambda p: (len(_node(p)), p)):
         node = _node(path)
         # A list element someone else still has fields in stays (only our fields of it go).
         if not any(other[:len(node)] == node for other in owned_by_others):

@@ -31,11 +31,17 @@ from orchestrator.client.resources import (
     ENDPOINTS,
     ENDPOINTSLICES,
     EVENTS,
+    HORIZONTALPODAUTOSCALERS,
+    INGRESSES,
     JOBS,
     LEASES,
     NAMESPACES,
+    NETWORKPOLICIES,
+    PODDISRUPTIONBUDGETS,
     PODS,
     REPLICASETS,
+    ROLEBINDINGS,
+    ROLES,
     SECRETS,
     SERVICEACCOUNTS,
     SERVICES,
@@ -47,7 +53,8 @@ KUBERNETES_FINALIZER = "kubernetes"
 # Controllers first, so they stop making pods; events last, so deletions can still be reported.
 NAMESPACED_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, DAEMONSETS, CRONJOBS, JOBS, PODS, SERVICES,
                                               ENDPOINTS, ENDPOINTSLICES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, LEASES,
-                                              EVENTS)
+                                              EVENTS, INGRESSES, NETWORKPOLICIES, HORIZONTALPODAUTOSCALERS,
+                                              PODDISRUPTIONBUDGETS, ROLES, ROLEBINDINGS)
 CONTENT_REMAINING_RETRY_SECONDS = 2.0
 
 # (type, reason, message) of each condition when all is well (namespaceConditionUpdater's okay values).

@@ -25,11 +25,11 @@ from typing import Any
 from orchestrator.api.errors import APIError, NotFound
 from orchestrator.apiserver.selectors import parse_label_selector
 from orchestrator.client.events import EventRecorder
+from orchestrator.client.resources import HORIZONTALPODAUTOSCALERS as HPAS
 from orchestrator.client.resources import PODS, Resource
 from orchestrator.controllers.base import NAMESPACE_INDEX, Clock, Controller, SharedInformers, format_time, split_key
 from orchestrator.controllers.hpa import replicas as calc
 
-HPAS = Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True)
 POD_METRICS = Resource("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", True)
 DEFAULT_SYNC_PERIOD = 15.0
 # Kinds whose /scale the HPA drives: (group, kind) -> plural.
