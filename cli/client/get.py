@@ -54,6 +54,8 @@ def get(
     filename: FilenameOption = None,
     recursive: RecursiveOption = False,
     raw: Annotated[str | None, typer.Option("--raw", help="Print the raw response of this server path.")] = None,
+    show_managed_fields: Annotated[bool, typer.Option(
+        "--show-managed-fields", help="Keep metadata.managedFields in json and yaml output.")] = False,
 ) -> None:
     from cli.client.listing import GetRequest, run_get
 
@@ -63,5 +65,5 @@ def get(
         all_namespaces=all_namespaces, watch=watch, watch_only=watch_only, show_labels=show_labels,
         label_columns=labels, no_headers=no_headers, show_kind=show_kind, sort_by=sort_by,
         ignore_not_found=ignore_not_found, chunk_size=chunk_size, filenames=filename or [], recursive=recursive,
-        raw=raw,
+        raw=raw, show_managed_fields=show_managed_fields,
     ))

@@ -34,7 +34,7 @@ class GetRequest:
                  watch_only: bool = False, show_labels: bool = False, label_columns: tuple[str, ...] = (),
                  no_headers: bool = False, show_kind: bool = False, sort_by: str | None = None,
                  ignore_not_found: bool = False, chunk_size: int = 500, filenames: list[str] | None = None,
-                 recursive: bool = False, raw: str | None = None):
+                 recursive: bool = False, raw: str | None = None, show_managed_fields: bool = False):
         self.args = args if args is not None else []
         self.output = output
         self.label_selector = label_selector
@@ -52,6 +52,7 @@ class GetRequest:
         self.filenames = filenames if filenames is not None else []
         self.recursive = recursive
         self.raw = raw
+        self.show_managed_fields = show_managed_fields
 
 
 def run_get(connection: Connection, request: GetRequest) -> None:
@@ -259,9 +260,11 @@ def _print_generic(connection: Connection, selections: list[Selection], output_f
         return resources_by_identity.get(id(document))
 
     if single_item and len(items) == 1:
-        sys.stdout.write(format_generic(items[0], output_format, resource_of=resource_of))
+        sys.stdout.write(format_generic(items[0], output_format, resource_of=resource_of,
+                                        show_managed_fields=request.show_managed_fields))
     elif items or not errors:
-        sys.stdout.write(format_generic(as_list(items), output_format, resource_of=resource_of))
+        sys.stdout.write(format_generic(as_list(items), output_format, resource_of=resource_of,
+                                        show_managed_fields=request.show_managed_fields))
     sys.stdout.flush()
 
 
@@ -317,7 +320,8 @@ def _watch_generic(connection: Connection, selection: Selection, output_format: 
         document = event.get("object") or {}
         document.setdefault("apiVersion", resource.api_version)
         document.setdefault("kind", resource.kind)
-        text = format_generic(document, output_format, resource_of=lambda _document: resource)
+        text = format_generic(document, output_format, resource_of=lambda _document: resource,
+                              show_managed_fields=request.show_managed_fields)
         if output_format.kind == "yaml":
             text = "---\n" + text
         sys.stdout.write(text)

@@ -138,12 +138,26 @@ def as_list(items: list[dict], resource_version: str = "") -> dict:
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": resource_version}}
 
 
-def format_generic(document: dict, output: OutputFormat, *, resource_of: Any = None) -> str:
+def omit_managed_fields(document: dict) -> dict:
+    """The document without `metadata.managedFields` (in each item of a List), as kubectl prints by default."""
+    if document.get("kind") == "List" and isinstance(document.get("items"), list):
+        return {**document, "items": [omit_managed_fields(item) for item in document["items"]]}
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict) or "managedFields" not in metadata:
+        return document
+    return {**document, "metadata": {key: value for key, value in metadata.items() if key != "managedFields"}}
+
+
+def format_generic(document: dict, output: OutputFormat, *, resource_of: Any = None,
+                   show_managed_fields: bool = False) -> str:
     """The text of one object (or one List) in a generic output format.
 
     `resource_of(document)` gives an item's ApiResource for `-o name` (kubectl prints the resource's
-    group); without it the name comes from the document's kind and apiVersion.
+    group); without it the name comes from the document's kind and apiVersion. managedFields are
+    left out unless asked for (kubectl's `--show-managed-fields`).
     """
+    if not show_managed_fields:
+        document = omit_managed_fields(document)
     if output.kind == "json":
         return go_json_indent(document)
     if output.kind == "yaml":
