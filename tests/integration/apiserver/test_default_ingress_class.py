@@ -1,0 +1,19 @@
+"""The default IngressClass made at start-up and the DefaultIngressClass admission, through kubectl."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_default_class_exists_and_fills_in_a_missing_class_name(kubectl):
+    ingress_class = json.loads(kubectl("get", "ingressclass", "nginx", "-o", "json").stdout)
+    assert ingress_class["spec"]["controller"] == "orchestrator.io/ingress-nginx"
+    assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "true"
+
+    kubectl("create", "ingress", "classless", "--rule=foo.com/=svc1:80")
+    kubectl("create", "ingress", "chosen", "--class=other", "--rule=foo.com/=svc1:80")
+
+    classless = json.loads(kubectl("get", "ingress", "classless", "-o", "json").stdout)
+    chosen = json.loads(kubectl("get", "ingress", "chosen", "-o", "json").stdout)
+    assert classless["spec"]["ingressClassName"] == "nginx"
+    assert chosen["spec"]["ingressClassName"] == "other"
