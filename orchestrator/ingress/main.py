@@ -174,7 +174,13 @@ class IngressController:
             log.info("nginx reloaded")
         else:
             self.nginx.start()
-            log.info("nginx started (prefix %s)", self.prefix)
+            try:
+                self.nginx.process.wait(timeout=0.5)  # a port in use ends nginx at once: say so, retry later
+            except subprocess.TimeoutExpired:
+                log.info("nginx started (prefix %s)", self.prefix)
+            else:
+                stderr = (self.prefix / "logs" / "nginx.stderr").read_text(errors="replace").strip().splitlines()
+                raise RuntimeError(f"nginx exited at start: {stderr[-1] if stderr else 'see ' + str(self.prefix)}")
         self.applied_text = rendered.text
 
     async def update_statuses(self, ingresses: list[dict]) -> None:
