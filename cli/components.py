@@ -121,6 +121,20 @@ def register(app: typer.Typer) -> None:
                       service_cidr=service_cidr, cluster_dns=cluster_dns, cluster_domain=cluster_domain,
                       dns_port=dns_port)
 
+    @app.command("ingress-controller", help="Ingress controller: serves networking.k8s.io/v1 Ingresses with nginx.")
+    def ingress_controller(
+        kubeconfig: KubeconfigOption = None,
+        server: ServerOption = None,
+        data_dir: Annotated[str, typer.Option(help="nginx prefix: config, TLS files, logs.")] = ".orc/ingress",
+        http_port: Annotated[int, typer.Option(help="HTTP port nginx listens on.")] = 80,
+        https_port: Annotated[int, typer.Option(help="HTTPS port nginx listens on.")] = 443,
+        address: Annotated[str, typer.Option(help="Address written to status.loadBalancer.")] = "127.0.0.1",
+        verbose: VerboseOption = False,
+    ) -> None:
+        setup_logging("ingress-controller", verbose)
+        run_component("ingress", kubeconfig=kubeconfig, server=server, data_dir=data_dir, http_port=http_port,
+                      https_port=https_port, address=address)
+
     @app.command("sim-nodes", help="Simulated nodes (like KWOK): register N nodes and run their pods on paper.")
     def sim_nodes(
         count: Annotated[int, typer.Option(help="How many nodes.")] = 3,
@@ -140,13 +154,16 @@ def register(app: typer.Typer) -> None:
     def up(
         data_dir: Annotated[str | None, typer.Option(help="Where the cluster keeps its data (default ~/.orc).")] = None,
         port: Annotated[int, typer.Option(help="The apiserver's port.")] = 6443,
+        ingress_http_port: Annotated[int, typer.Option(help="The ingress controller's HTTP port.")] = 80,
+        ingress_https_port: Annotated[int, typer.Option(help="The ingress controller's HTTPS port.")] = 443,
     ) -> None:
         from pathlib import Path
 
         from orchestrator.cluster.up import DEFAULT_DATA_DIR
         from orchestrator.cluster.up import up as run_up
 
-        run_up(data_dir=Path(data_dir) if data_dir else DEFAULT_DATA_DIR, port=port)
+        run_up(data_dir=Path(data_dir) if data_dir else DEFAULT_DATA_DIR, port=port,
+               ingress_http_port=ingress_http_port, ingress_https_port=ingress_https_port)
 
     @app.command("down", help="Remove the containers of the cluster of --data-dir.")
     def down(

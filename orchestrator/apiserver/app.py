@@ -243,6 +243,9 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         storage = Storage(etcd, prefix=settings.etcd_prefix)
         await ensure_system_namespaces(storage)
         await ensure_system_services(storage, settings)
+        from orchestrator.apiserver.ingressclasses import DefaultIngressClassAdmission, ensure_default_ingress_class
+
+        await ensure_default_ingress_class(storage)
         cache = WatchCache(storage, capacity=settings.watch_cache_capacity)
         await cache.start()
         await authorization.start(storage, cache)
@@ -261,6 +264,7 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         from orchestrator.apiserver.rbac.admission import RBACAdmission
 
         state["handler"].write_checks.append(RBACAdmission(authorization).check)
+        state["handler"].write_checks.append(DefaultIngressClassAdmission(cache).check)
         state["storage"] = storage
         from orchestrator.apiserver.customresources import CustomResourceController
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from orchestrator.cluster.ports import free_port
 
 COMPONENT_USERS = ["admin", "system:kube-scheduler", "system:kube-controller-manager", "system:kube-proxy",
-                   "system:kubelet"]
+                   "system:kubelet", "system:ingress-controller"]
 
 
 class ComponentProcess:

@@ -69,6 +69,8 @@ class Cluster:
     data_dir: Path
     port: int = 6443
     node_name: str = field(default_factory=socket.gethostname)
+    ingress_http_port: int = 80
+    ingress_https_port: int = 443
     components: list[Supervised] = field(default_factory=list)
 
     def start(self) -> None:
@@ -117,6 +119,12 @@ class Cluster:
         if _module_exists("orchestrator.proxy.main"):
             component("proxy", ["proxy", "--node-name", self.node_name, "--cluster-name", cluster_name],
                       "system:kube-proxy")
+        if _module_exists("orchestrator.ingress.main"):
+            # Exits with a clear log line when nginx is missing; the supervisor's back-off keeps retrying.
+            component("ingress-controller", ["ingress-controller", "--data-dir", str(data_dir / "ingress"),
+                                             "--http-port", str(self.ingress_http_port),
+                                             "--https-port", str(self.ingress_https_port)],
+                      "system:ingress-controller")
 
         kubeconfig = self.apiserver.kubeconfig
         say("")
@@ -183,8 +191,9 @@ def _saved_port(data_dir: Path, name: str) -> int:
     return port
 
 
-def up(*, data_dir: Path, port: int) -> None:
-    cluster = Cluster(data_dir=data_dir, port=port)
+def up(*, data_dir: Path, port: int, ingress_http_port: int = 80, ingress_https_port: int = 443) -> None:
+    cluster = Cluster(data_dir=data_dir, port=port, ingress_http_port=ingress_http_port,
+                      ingress_https_port=ingress_https_port)
     try:
         cluster.start()
         cluster.supervise()

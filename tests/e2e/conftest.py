@@ -23,6 +23,8 @@ from tests.stories import POD_CONTAINER_FORMAT, StoryCluster, containers_by_pod
 from tests.support import docker_available
 
 REPO = Path(__file__).resolve().parents[2]
+# The ingress controller's ports on 127.0.0.1 (not 80/443: parallel clusters on one machine).
+INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT = free_port(), free_port()
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +34,8 @@ def cluster(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("orc-up")
     log = open(data_dir / "up.log", "wb")  # noqa: SIM115
     process = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--data-dir", str(data_dir),
-                                "--port", str(free_port())], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                                "--port", str(free_port()), "--ingress-http-port", str(INGRESS_HTTP_PORT),
+                                "--ingress-https-port", str(INGRESS_HTTPS_PORT)], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
                                start_new_session=True)
     kubeconfig = data_dir / "kubeconfig"
     try:

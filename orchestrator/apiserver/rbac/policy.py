@@ -179,6 +179,15 @@ NODE_PROXIER: list[Row] = [
     *EVENTS,
 ]
 
+# orc ingress-controller (orchestrator/ingress/), as ingress-nginx's own ClusterRole.
+INGRESS_CONTROLLER: list[Row] = [
+    (("get", "list", "watch"), ("networking.k8s.io",), ("ingresses", "ingressclasses")),
+    (("update", "patch"), ("networking.k8s.io",), ("ingresses/status",)),
+    (("get", "list", "watch"), ("",), ("services", "endpoints", "secrets")),
+    (("get", "list", "watch"), ("discovery.k8s.io",), ("endpointslices",)),
+    *EVENTS,
+]
+
 
 def _rules(rows: list[Row]) -> list[dict]:
     return [rule(*row) for row in rows]
@@ -223,6 +232,7 @@ def default_cluster_roles() -> list[dict]:
         ("system:kube-controller-manager", {"rules": _controller_manager_rules()}, {}),
         ("system:node", {"rules": _rules(NODE)}, {}),
         ("system:node-proxier", {"rules": _rules(NODE_PROXIER)}, {}),
+        ("system:ingress-controller", {"rules": _rules(INGRESS_CONTROLLER)}, {}),
         ("system:kube-dns", {"rules": [rule(("list", "watch"), ("",), ("endpoints", "services")),
                                        rule(("list", "watch"), ("discovery.k8s.io",), ("endpointslices",))]}, {}),
         ("system:kubelet-api-admin", {"rules": [
@@ -262,6 +272,7 @@ def default_cluster_role_bindings() -> list[dict]:
         # (system:node:NAME in system:nodes) are narrowed to their own node by noderestriction.py.
         ("system:node", "system:node", [_user("system:kubelet"), _group("system:nodes")]),
         ("system:node-proxier", "system:node-proxier", [_user("system:kube-proxy")]),
+        ("system:ingress-controller", "system:ingress-controller", [_user("system:ingress-controller")]),
         ("system:kube-dns", "system:kube-dns",
          [{"kind": "ServiceAccount", "apiGroup": "", "name": "kube-dns", "namespace": "kube-system"}]),
     ]
