@@ -5,7 +5,8 @@ other's objects, as a person following the README would: nodes Ready, stories 1
 (hello-node: spread over the nodes, LoadBalancer, rolling update, a pod replaced) and 2
 (classifier: NodePort 32767 on every node, front end -> API by Service name across
 nodes, failed rollout and undo, `delete -f`) of the scenarios, written once in
-tests/stories.py; pods talking across nodes; a worker stopped and started again (with
+tests/stories.py; story 6 (one Ingress, reached on every worker's ports 80/443,
+tests/ingress_story.py); pods talking across nodes; a worker stopped and started again (with
 story 1's hello-node still running), then one etcd member, the leading controller-manager
 and one apiserver stopped together, and finally `down -v`.
 Test traffic goes only to 127.0.0.1 (the API) and to the containers of this cluster.
@@ -24,6 +25,7 @@ import yaml
 from orchestrator.cluster.compose import wait_until
 from orchestrator.cluster.podnetwork import node_internal_ip
 from orchestrator.kubelet.runtime import LABEL_POD_NAME, LABEL_ROLE
+from tests.ingress_story import IngressEntry, story_6_ingress
 from tests.stories import (
     ECHO_PORT,
     HELLO_NODE,
@@ -164,6 +166,14 @@ def test_a_pod_reaches_a_service_on_another_node_by_name(cluster, client_and_tar
     full_name = json.loads(fetch_from_client(cluster, f"http://target.default.svc.cluster.local:{ECHO_PORT}/"))
 
     assert short_name["host"] == full_name["host"] == "target"
+
+
+def test_story_6_ingress_on_every_worker(cluster, tmp_path):
+    """Every worker runs an ingress controller on its ports 80/443, routing to pods on any node."""
+    addresses = sorted(filter(None, (node_internal_ip(node) for node in cluster.get("nodes")["items"])))
+    assert len(addresses) == len(WORKERS)
+    story_6_ingress(cluster.kubectl, tmp_path, [IngressEntry(address) for address in addresses],
+                    published_ip="127.0.0.1")
 
 
 def test_a_stopped_node_has_its_pods_replaced_and_rejoins_clean(cluster):
