@@ -27,6 +27,10 @@ from orchestrator.api import errors, remotecommand
 
 PORT_FORWARD_ERROR_HEADER = "X-Orc-Port-Forward-Error"
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+# A busy machine may drop a SYN or two (each retransmit waits 1, 2, 4 s); a kubelet that accepts but
+# never answers the upgrade must not hold the client's exec or port-forward forever either.
+KUBELET_CONNECT_TIMEOUT_SECONDS = 15
+KUBELET_DIAL_TIMEOUT_SECONDS = 20
 LOG_PARAMS = ("container", "follow", "previous", "sinceSeconds", "sinceTime", "timestamps", "tailLines", "limitBytes")
 
 
@@ -37,7 +41,7 @@ class KubeletProxy:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=KUBELET_CONNECT_TIMEOUT_SECONDS))
         return self._session
 
     async def close(self) -> None:
@@ -94,13 +98,15 @@ class KubeletProxy:
         if protocol is None:
             raise errors.BadRequest(remotecommand.unsupported_protocols_message(offered))
         try:
-            upstream = await self.session().ws_connect(url, params=options.query(), protocols=(protocol,),
-                                                       headers=self._headers(), max_msg_size=0, autoping=True)
+            upstream = await asyncio.wait_for(
+                self.session().ws_connect(url, params=options.query(), protocols=(protocol,), headers=self._headers(),
+                                          max_msg_size=0, autoping=True),
+                KUBELET_DIAL_TIMEOUT_SECONDS)
         except aiohttp.WSServerHandshakeError as error:
             raise errors.BadRequest(f"error upgrading connection: the kubelet answered {error.status} "
                                     f"{error.message}") from error
-        except aiohttp.ClientError as error:
-            raise errors.ServiceUnavailable(f"cannot reach the kubelet at {url}: {error}") from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise errors.ServiceUnavailable(kubelet_unreachable(url, error)) from error
         await websocket.accept(subprotocol=protocol)
         await self.relay(websocket, upstream)
 
@@ -120,14 +126,16 @@ class KubeletProxy:
     async def dial_port_forward(self, url: str, port: int) -> aiohttp.ClientWebSocketResponse:
         """Open the kubelet's WebSocket to `port` of the pod at `url`; APIError with the kubelet's reason if refused."""
         try:
-            return await self.session().ws_connect(url, params={"port": str(port)}, headers=self._headers(),
-                                                   max_msg_size=0, autoping=True)
+            return await asyncio.wait_for(
+                self.session().ws_connect(url, params={"port": str(port)}, headers=self._headers(), max_msg_size=0,
+                                          autoping=True),
+                KUBELET_DIAL_TIMEOUT_SECONDS)
         except aiohttp.WSServerHandshakeError as error:
             # A refused WebSocket handshake loses its body in aiohttp: the kubelet repeats it in a header.
             reason = (error.headers or {}).get(PORT_FORWARD_ERROR_HEADER) or f"the kubelet answered {error.status}"
             raise errors.BadRequest(reason) from error
-        except aiohttp.ClientError as error:
-            raise errors.ServiceUnavailable(f"cannot reach the kubelet at {url}: {error}") from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise errors.ServiceUnavailable(kubelet_unreachable(url, error)) from error
 
     async def port_forward(self, websocket: WebSocket, pod: dict, port: int) -> None:
         """Relay an accepted-to-be WebSocket to the kubelet's portForward of `pod`:`port` (`orc port-forward`).
@@ -218,6 +226,12 @@ class KubeletProxy:
                 response.release()
 
         return StreamingResponse(relay(), media_type="text/plain")
+
+
+def kubelet_unreachable(url: str, error: Exception) -> str:
+    """kube-apiserver's words for a kubelet it cannot dial (503), with what went wrong."""
+    reason = str(error) or f"no answer within {KUBELET_DIAL_TIMEOUT_SECONDS}s"
+    return f"error dialing backend: cannot reach the kubelet at {url}: {reason}"
 
 
 def default_container(pod: dict) -> str:
