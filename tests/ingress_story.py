@@ -143,7 +143,7 @@ def story_6_ingress(kubectl, work_dir: Path, entries: list[IngressEntry], *, pub
         # The default class was filled in, and the controller published its address.
         ingress = wait_for(lambda: (lambda i: i["status"].get("loadBalancer", {}).get("ingress") and i)(
             json.loads(kubectl("get", "ingress", "shop", "-o", "json").stdout)), timeout=60, message="ingress status")
-        assert ingress["spec"]["ingressClassName"] == "nginx"
+        assert ingress["spec"]["ingressClassName"] == "orc-nginx"
         assert ingress["status"]["loadBalancer"]["ingress"] == [{"ip": published_ip}]
 
         for entry in entries:

@@ -1,9 +1,10 @@
 """The default IngressClass and Kubernetes' DefaultIngressClass admission plugin.
 
 `ensure_default_ingress_class` runs once at apiserver start-up (app.py lifespan) and creates the
-IngressClass `nginx` (controller `orchestrator.io/ingress-nginx`, marked default by the
-`ingressclass.kubernetes.io/is-default-class` annotation) unless one of that name exists: the name
-k3s/minikube users type in `ingressClassName: nginx`. Deleting or un-defaulting it is respected
+IngressClass `orc-nginx` (controller `orchestrator.io/ingress-nginx`, marked default by the
+`ingressclass.kubernetes.io/is-default-class` annotation) unless one of that name exists. Not
+`nginx`: that is the class the ingress-nginx install manifest creates (with its own, immutable
+controller name), and it must apply here as on Kubernetes. Deleting or un-defaulting it is respected
 until the next start-up only if the object is gone, as Kubernetes' own bootstrap objects.
 
 `DefaultIngressClassAdmission.check` is one of RestHandler.write_checks: an Ingress created
@@ -20,7 +21,7 @@ from orchestrator.apiserver.storage import KeyExists
 
 DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
 LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-DEFAULT_CLASS_NAME = "nginx"
+DEFAULT_CLASS_NAME = "orc-nginx"  # not "nginx": the ingress-nginx install manifest brings that one
 CONTROLLER_NAME = "orchestrator.io/ingress-nginx"
 
 

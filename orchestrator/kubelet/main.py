@@ -101,7 +101,8 @@ class Kubelet:
             runtime=runtime, client=client, pods=pods, services=services.list, recorder=recorder,
             status_writer=status_writer, probes=probes,
             volumes=VolumeManager(root=kubelet_root(self.cluster_name, self.node_name)),
-            pod_cidr=lambda: node_agent.pod_cidr, node_allocatable=lambda: node_agent.allocatable,
+            pod_cidr=lambda: node_agent.pod_cidr,
+            report_pod_cidr=node_agent.report_pod_cidr, node_allocatable=lambda: node_agent.allocatable,
         )
         workers = PodWorkers(context)
         server = KubeletServer(runtime=runtime, pods=pods, statuses=workers.status_of, node_name=self.node_name,

@@ -196,6 +196,18 @@ class NodeAgent:
     def pod_cidr(self) -> str | None:
         return ((self.node or {}).get("spec") or {}).get("podCIDR") or None
 
+    async def report_pod_cidr(self, cidr: str) -> None:
+        """Record the pod network's subnet as this Node's podCIDR when it has none (`orc up`, where
+        Docker picks the subnet); a failure is logged: only the proxy's rule scoping depends on it."""
+        if self.pod_cidr:
+            return
+        try:
+            self.node = await self.client.patch(NODES, self.node_name, {"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}},
+                                                patch_type="merge")
+            log.info("node %s: podCIDR %s (the pod network's subnet)", self.node_name, cidr)
+        except (APIError, ApiUnavailable) as error:
+            log.warning("node %s: podCIDR %s not recorded: %s", self.node_name, cidr, error)
+
     @property
     def allocatable(self) -> dict[str, str]:
         return dict(((self.node or {}).get("status") or {}).get("allocatable") or {})

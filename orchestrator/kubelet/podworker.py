@@ -26,7 +26,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,6 +128,7 @@ class PodWorkerContext:
         volumes: VolumeManager,
         services: Callable[[], list[dict[str, Any]]] = list,
         pod_cidr: Callable[[], str | None] = lambda: None,
+        report_pod_cidr: Callable[[str], Awaitable[None]] | None = None,
         node_allocatable: Callable[[], Mapping[str, str]] = dict,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -141,6 +142,7 @@ class PodWorkerContext:
         self.volumes = volumes
         self.services = services
         self.pod_cidr = pod_cidr
+        self.report_pod_cidr = report_pod_cidr
         self.node_allocatable = node_allocatable
         self.clock = clock
         self.image_backoff = ImageBackoff(clock=time.monotonic)
@@ -165,6 +167,12 @@ class PodWorkerContext:
                 log.warning("cannot create network %s with the node's podCIDR %s (%s); letting Docker choose",
                             self.settings.network_name, subnet, error.message)
                 await self.runtime.ensure_network(self.settings.network_name, None)
+            if not self.pod_cidr() and self.report_pod_cidr is not None:
+                # Docker chose the subnet: the Node says it, so the proxy can tell this cluster's pods
+                # from another cluster's on the same machine (their Service rules must not mix).
+                chosen = await self.runtime.network_subnet(self.settings.network_name)
+                if chosen:
+                    await self.report_pod_cidr(chosen)
             self._network_ready = True
 
     def forget_network(self) -> None:

@@ -261,6 +261,15 @@ class DockerRuntime:
                 check_duplicate=True,
             )
 
+    async def network_subnet(self, name: str) -> str | None:
+        """The IPv4 subnet Docker gave the network `name` (None when it has none or does not exist)."""
+        network = await self._find_network(name)
+        for pool in (((network or {}).get("IPAM") or {}).get("Config") or []):
+            subnet = pool.get("Subnet") or ""
+            if subnet and ":" not in subnet:
+                return subnet
+        return None
+
     async def remove_network(self, name: str) -> None:
         """Remove the network `name` if it exists and belongs to this cluster (never anyone else's)."""
         network = await self._find_network(name)

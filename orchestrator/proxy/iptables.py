@@ -70,14 +70,39 @@ def _placed(jump: Jump, state: KernelState) -> Jump:
 
 
 def _has_jump(jump: Jump, state: KernelState) -> bool:
+    return any(_is_jump_line(jump, line) for line in state.rules[jump.table])
+
+
+def _is_jump_line(jump: Jump, line: str) -> bool:
+    """Whether the `iptables-save` line is `jump`. A scoped jump (a source or address-type match) must be
+    exactly the line; a plain one is recognised by its target and whether it takes only new connections."""
+    if not line.startswith(f"-A {jump.chain} "):
+        return False
+    if _is_scoped(jump.rule):
+        return line == f"-A {jump.chain} {jump.rule}"
+    if _is_scoped(line):
+        return False
     target = jump.rule.split(" -j ")[-1] if " -j " in jump.rule else jump.rule.removeprefix("-j ")
-    wants_new_only = "--ctstate NEW" in jump.rule
-    for line in state.rules[jump.table]:
-        if not line.startswith(f"-A {jump.chain} "):
+    return line.endswith(f"-j {target}") and ("--ctstate NEW" in line) == ("--ctstate NEW" in jump.rule)
+
+
+def _is_scoped(rule: str) -> bool:
+    matches = rule.split(" -j ")[0]
+    return matches.startswith("-s ") or " -s " in matches or "--dst-type" in matches
+
+
+def _unwanted_jumps(ruleset: Ruleset, table: str, state: KernelState) -> list[str]:
+    """Our jumps in others' chains that the ruleset no longer has (e.g. unscoped once podCIDRs are known)."""
+    wanted = [_placed(jump, state) for jump in ruleset.jumps if jump.table == table]
+    unwanted = []
+    for line in state.rules[table]:
+        chain = line.split()[1]
+        target = line.rsplit(" -j ", 1)[-1].split()[0] if " -j " in line else ""
+        if _is_ours(chain, ruleset.prefix) or not _is_ours(target, ruleset.prefix):
             continue
-        if line.endswith(f"-j {target}") and ("--ctstate NEW" in line) == wants_new_only:
-            return True
-    return False
+        if not any(_is_jump_line(jump, line) for jump in wanted):
+            unwanted.append("-D " + line.removeprefix("-A "))
+    return unwanted
 
 
 def render_restore(ruleset: Ruleset, state: KernelState) -> str:
@@ -89,6 +114,7 @@ def render_restore(ruleset: Ruleset, state: KernelState) -> str:
         stale = sorted(ours_now - set(desired))
         lines.append(f"*{table}")
         lines.extend(f":{chain} - [0:0]" for chain in [*desired, *stale])
+        lines.extend(_unwanted_jumps(ruleset, table, state))
         for jump in reversed([_placed(jump, state) for jump in ruleset.jumps if jump.table == table]):
             if not _has_jump(jump, state):
                 lines.append(f"-I {jump.chain} 1 {jump.rule}")
@@ -180,7 +206,7 @@ class IptablesApplier:
         text = render_restore(ruleset, state)
         # Without jump insertions or deletions the text is just our chains: the same text as last
         # time means the same rules, unless someone removed chains behind our back.
-        repairs = any(line.startswith(("-I ", "-X ")) for line in text.splitlines())
+        repairs = any(line.startswith(("-I ", "-X ", "-D ")) for line in text.splitlines())
         all_present = all(chain in state.chains[table] for table, chains in ruleset.chains.items() for chain in chains)
         if not repairs and all_present and text == self._last_applied:
             return False
@@ -193,7 +219,7 @@ def _without_repairs(text: str) -> str:
     """The restore text minus jump insertions and stale-chain deletions (declarations included)."""
     lines = text.splitlines()
     deleted = {line.split()[1] for line in lines if line.startswith("-X ")}
-    kept = [line for line in lines if not line.startswith(("-I ", "-X "))
+    kept = [line for line in lines if not line.startswith(("-I ", "-X ", "-D "))
             and not (line.startswith(":") and line[1:].split()[0] in deleted)]
     return "\n".join(kept) + "\n"
 

@@ -103,6 +103,12 @@ class Proxier:
         self._changed = asyncio.Event()
         for informer in (self.services, self.endpoints):
             informer.add_handler(on_add=self._mark_changed, on_update=self._on_update, on_delete=self._mark_changed)
+        # A node's podCIDR scopes the rules (ProxySettings.pod_cidrs); nothing else of a Node routes here.
+        self.nodes.add_handler(on_add=self._mark_changed, on_update=self._on_node_update, on_delete=self._mark_changed)
+
+    def _on_node_update(self, old: dict, new: dict) -> None:
+        if node_pod_cidrs(old) != node_pod_cidrs(new):
+            self._changed.set()
 
     def _mark_changed(self, _obj: dict | None = None) -> None:
         self._changed.set()
@@ -116,8 +122,9 @@ class Proxier:
 
     @property
     def settings(self) -> ProxySettings:
+        pod_cidrs = sorted({cidr for node in self.nodes.list() for cidr in node_pod_cidrs(node)})
         return ProxySettings(cluster_name=self.cluster_name, service_cidr=self.service_cidr,
-                             dns_ip=self.cluster_dns, dns_port=self.dns.port)
+                             dns_ip=self.cluster_dns, dns_port=self.dns.port, pod_cidrs=tuple(pod_cidrs))
 
     async def run(self) -> None:
         """Run until cancelled; the kernel rules stay in place afterwards (see iptables.cleanup_rules)."""
@@ -209,3 +216,10 @@ async def main(
         proxier = Proxier(client, cluster_name=cluster_name, node_name=node_name, service_cidr=service_cidr,
                           cluster_dns=cluster_dns, cluster_domain=cluster_domain, dns_port=dns_port)
         await proxier.run()
+
+
+def node_pod_cidrs(node: dict) -> tuple[str, ...]:
+    """The IPv4 podCIDRs a Node's spec names (podCIDRs, else podCIDR)."""
+    spec = node.get("spec") or {}
+    cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+    return tuple(cidr for cidr in cidrs if ":" not in cidr)

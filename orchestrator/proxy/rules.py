@@ -88,6 +88,10 @@ class ProxySettings:
     dns_ip: str | None = None  # the cluster DNS address pods are told to use (10.96.0.10)
     dns_port: int | None = None  # where this proxy's DNS server listens, None when it does not run
     userspace_loopback: bool = True  # serve 127.0.0.1 destinations with the userspace proxy
+    # The podCIDRs of this cluster's nodes. Known, they scope the PREROUTING jump: several clusters on one
+    # machine share the service range and the DNS address, and the newest one's rules would otherwise
+    # catch the other clusters' pods' packets (their DNS queries answered by the wrong cluster).
+    pod_cidrs: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------ outputs
@@ -260,7 +264,7 @@ def plan(ports: Iterable[ServicePort], settings: ProxySettings) -> ProxyPlan:
         f"-m conntrack --ctstate DNAT --ctorigdst {settings.service_cidr} -j ACCEPT",
         "-m conntrack --ctstate RELATED,ESTABLISHED -m conntrack --ctstate DNAT -j ACCEPT",
     ])
-    ruleset.jumps.extend(_jumps(names))
+    ruleset.jumps.extend(_jumps(names, settings.pod_cidrs))
     return ProxyPlan(ruleset=ruleset, listeners=listeners)
 
 
@@ -293,9 +297,13 @@ class _ChainNames:
         return f"{self.prefix}-INPUT"
 
 
-def _jumps(names: _ChainNames) -> list[Jump]:
+def _jumps(names: _ChainNames, pod_cidrs: tuple[str, ...]) -> list[Jump]:
+    # Packets entering from outside reach only the node ports; this cluster's pods reach everything.
+    prerouting = ([Jump(NAT, "PREROUTING", f"-s {cidr} -j {names.services}") for cidr in pod_cidrs]
+                  + [Jump(NAT, "PREROUTING", f"-m addrtype --dst-type LOCAL -j {names.node_ports}")]
+                  if pod_cidrs else [Jump(NAT, "PREROUTING", f"-j {names.services}")])
     return [
-        Jump(NAT, "PREROUTING", f"-j {names.services}"),
+        *prerouting,
         Jump(NAT, "OUTPUT", f"-j {names.services}"),
         Jump(NAT, "POSTROUTING", f"-j {names.postrouting}"),
         Jump(FILTER, "OUTPUT", f"-m conntrack --ctstate NEW -j {names.services}"),

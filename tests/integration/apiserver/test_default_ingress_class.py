@@ -6,7 +6,7 @@ import json
 
 
 def test_default_class_exists_and_fills_in_a_missing_class_name(kubectl):
-    ingress_class = json.loads(kubectl("get", "ingressclass", "nginx", "-o", "json").stdout)
+    ingress_class = json.loads(kubectl("get", "ingressclass", "orc-nginx", "-o", "json").stdout)
     assert ingress_class["spec"]["controller"] == "orchestrator.io/ingress-nginx"
     assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "true"
 
@@ -15,7 +15,7 @@ def test_default_class_exists_and_fills_in_a_missing_class_name(kubectl):
 
     classless = json.loads(kubectl("get", "ingress", "classless", "-o", "json").stdout)
     chosen = json.loads(kubectl("get", "ingress", "chosen", "-o", "json").stdout)
-    assert classless["spec"]["ingressClassName"] == "nginx"
+    assert classless["spec"]["ingressClassName"] == "orc-nginx"
     assert chosen["spec"]["ingressClassName"] == "other"
 
 

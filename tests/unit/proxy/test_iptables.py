@@ -191,3 +191,30 @@ def test_the_installed_dns_port_is_read_back():
                        "-m comment --comment \"cluster DNS\" -j REDIRECT --to-ports 41234\nCOMMIT\n")
     assert iptables.installed_dns_port("ORC-T", state) == 41234
     assert iptables.installed_dns_port("ORC-OTHER", state) is None
+
+
+def scoped_ruleset() -> Ruleset:
+    """new_ruleset once the cluster's podCIDR is known: PREROUTING only for its pods, and node ports."""
+    ruleset = new_ruleset()
+    ruleset.jumps[0:1] = [Jump(NAT, "PREROUTING", "-s 172.18.0.0/16 -j ORC-T-SERVICES"),
+                          Jump(NAT, "PREROUTING", "-m addrtype --dst-type LOCAL -j ORC-T-NODEPORTS")]
+    ruleset.chain(NAT, "ORC-T-NODEPORTS")
+    return ruleset
+
+
+def test_a_known_pod_cidr_replaces_the_unscoped_jump_and_leaves_other_clusters_alone(kernel):
+    applier = iptables.IptablesApplier("t")
+    applier.apply_blocking(new_ruleset())
+    assert applier.apply_blocking(scoped_ruleset()) is True
+    prerouting = [rule for rule in kernel.state.rules[NAT] if rule.startswith("-A PREROUTING ")]
+    assert "-A PREROUTING -j ORC-T-SERVICES" not in prerouting
+    assert "-A PREROUTING -s 172.18.0.0/16 -j ORC-T-SERVICES" in prerouting
+    assert "-A PREROUTING -m addrtype --dst-type LOCAL -j ORC-T-NODEPORTS" in prerouting
+    assert "-A PREROUTING -j ORC-OTHER-SERVICES" in prerouting  # another cluster's jump is not ours to touch
+    assert "-A OUTPUT -j ORC-T-SERVICES" in kernel.state.rules[NAT]  # the machine's own traffic: unscoped
+    assert applier.apply_blocking(scoped_ruleset()) is False
+    # And back (a node without podCIDR): the plain jump returns, the scoped ones go.
+    assert applier.apply_blocking(new_ruleset()) is True
+    prerouting = [rule for rule in kernel.state.rules[NAT] if rule.startswith("-A PREROUTING ")]
+    assert "-A PREROUTING -j ORC-T-SERVICES" in prerouting
+    assert not [rule for rule in prerouting if "-s 172.18.0.0/16" in rule or "ORC-T-NODEPORTS" in rule]

@@ -9,6 +9,7 @@ from orchestrator.proxy.rules import (
     MASQUERADE_MARK,
     NAT,
     Endpoint,
+    Jump,
     ProxySettings,
     ServicePort,
     chain_prefix,
@@ -246,3 +247,17 @@ def test_a_kube_dns_service_on_the_dns_address_is_left_to_the_local_server():
                         endpoints=())
     ruleset = plan([dns_port], SETTINGS).ruleset
     assert not any("10.96.0.10/32" in rule for rule in chain_rules(ruleset, FILTER, f"{ruleset.prefix}-SERVICES"))
+
+
+def test_known_pod_cidrs_scope_the_prerouting_jump_to_the_clusters_pods():
+    """Two clusters on one machine share 10.96.0.0/16 and 10.96.0.10: each catches only its own pods'
+    packets (and node ports); the machine's own traffic (OUTPUT) stays unscoped."""
+    settings = ProxySettings(cluster_name="test", pod_cidrs=("10.244.1.0/24", "172.18.0.0/16"))
+    ruleset = plan([new_port()], settings).ruleset
+    prefix = ruleset.prefix
+    prerouting = [jump.rule for jump in ruleset.jumps if (jump.table, jump.chain) == (NAT, "PREROUTING")]
+    assert prerouting == [f"-s 10.244.1.0/24 -j {prefix}-SERVICES", f"-s 172.18.0.0/16 -j {prefix}-SERVICES",
+                          f"-m addrtype --dst-type LOCAL -j {prefix}-NODEPORTS"]
+    assert Jump(NAT, "OUTPUT", f"-j {prefix}-SERVICES") in ruleset.jumps
+    unscoped = plan([new_port()], ProxySettings(cluster_name="test")).ruleset
+    assert [jump.rule for jump in unscoped.jumps if jump.chain == "PREROUTING"] == [f"-j {prefix}-SERVICES"]
