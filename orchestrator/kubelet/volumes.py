@@ -214,8 +214,8 @@ def claim_volume_path(
     phase = (claim.get("status") or {}).get("phase") or ""
     volume_name = (claim.get("spec") or {}).get("volumeName") or ""
     if phase != "Bound" or not volume_name:
-        raise VolumeError(name, f"PVC {namespace}/{claim_name} has non-bound phase ({phase!r}) or empty "
-                          f"pvc.Spec.VolumeName ({volume_name!r})", retry_seconds=CLAIM_WAIT_RETRY_SECONDS)
+        raise VolumeError(name, f'PVC {namespace}/{claim_name} has non-bound phase ("{phase}") or empty '
+                          f'pvc.Spec.VolumeName ("{volume_name}")', retry_seconds=CLAIM_WAIT_RETRY_SECONDS)
     if persistent_volume is None:
         raise VolumeError(name, f'persistentvolume "{volume_name}" not found', retry_seconds=CLAIM_WAIT_RETRY_SECONDS)
     spec = persistent_volume.get("spec") or {}

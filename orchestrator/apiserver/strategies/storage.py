@@ -93,10 +93,12 @@ class PersistentVolumeClaimStrategy(Strategy):
     def validate_update(self, new: dict, old: dict) -> list[FieldError]:
         errors = self.validate_metadata_update(new, old) + self.validate(new)
         new_spec, old_spec = copy.deepcopy(new.get("spec") or {}), copy.deepcopy(old.get("spec") or {})
-        if not old_spec.get("volumeName"):
-            old_spec["volumeName"] = new_spec.get("volumeName")  # binding sets it once
-        if old_spec.get("storageClassName") is None:
-            old_spec["storageClassName"] = new_spec.get("storageClassName")
+        # Binding sets volumeName once; a claim without a class may get one once.
+        for key, unset in (("volumeName", ("", None)), ("storageClassName", (None,))):
+            if old_spec.get(key) in unset:
+                old_spec.pop(key, None)
+                if key in new_spec:
+                    old_spec[key] = new_spec[key]
         bound = (old.get("status") or {}).get("phase") == "Bound"
         for key in ("resources", "volumeAttributesClassName"):
             if bound or key == "volumeAttributesClassName":
