@@ -134,3 +134,38 @@ def test_a_pod_with_a_missing_claim_is_not_scheduled(kubectl, tmp_path):
         assert text.startswith("0/1 nodes are available: persistentvolumeclaim \"nowhere\" not found. preemption:")
     finally:
         kubectl("delete", "namespace", NAMESPACE + "-missing", "--wait=false", check=False)
+
+
+def test_a_claim_binds_to_a_matching_static_volume_both_ways(kubectl, tmp_path):
+    kubectl.tmp = tmp_path
+    namespace = NAMESPACE + "-static"
+    kubectl("create", "namespace", namespace, check=False)
+    small = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "storage-e2e-small"},
+             "spec": {"capacity": {"storage": "100Mi"}, "accessModes": ["ReadWriteOnce"],
+                      "storageClassName": "manual", "hostPath": {"path": str(tmp_path / "small")}}}
+    big = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "storage-e2e-big"},
+           "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce", "ReadWriteMany"],
+                    "storageClassName": "manual", "hostPath": {"path": str(tmp_path / "big")}}}
+    wanted = claim("static", storage_class="manual")
+    wanted["metadata"]["namespace"] = namespace
+    wanted["spec"]["resources"]["requests"]["storage"] = "200Mi"
+    try:
+        apply(kubectl, small, big)
+        wait_for(lambda: phase(kubectl, "pv", "storage-e2e-small", namespaced=False) == "Available", timeout=30,
+                 message="static volumes Available")
+        apply(kubectl, wanted)
+
+        def bound():
+            result = kubectl("get", "pvc", "static", "-n", namespace, "-o", "json", check=False)
+            return result.returncode == 0 and json.loads(result.stdout)["status"].get("phase") == "Bound"
+
+        wait_for(bound, timeout=30, message="the claim Bound")
+        volume = get(kubectl, "pv", "storage-e2e-big", namespaced=False)
+        assert volume["spec"]["claimRef"]["name"] == "static" and volume["status"]["phase"] == "Bound"
+        assert phase(kubectl, "pv", "storage-e2e-small", namespaced=False) == "Available"  # too small
+        kubectl("delete", "namespace", namespace, "--wait=false")
+        wait_for(lambda: phase(kubectl, "pv", "storage-e2e-big", namespaced=False) == "Released", timeout=60,
+                 message="namespace deletion removed the claim; the Retain volume is Released")
+    finally:
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        kubectl("delete", "pv", "storage-e2e-small", "storage-e2e-big", "--wait=false", check=False)
