@@ -246,6 +246,9 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
         from orchestrator.apiserver.ingressclasses import DefaultIngressClassAdmission, ensure_default_ingress_class
 
         await ensure_default_ingress_class(storage)
+        from orchestrator.apiserver.storageclasses import DefaultStorageClassAdmission, ensure_default_storage_class
+
+        await ensure_default_storage_class(storage)
         cache = WatchCache(storage, capacity=settings.watch_cache_capacity)
         await cache.start()
         await authorization.start(storage, cache)
@@ -265,6 +268,7 @@ def create_app(settings: Settings, *, registry: Registry = REGISTRY) -> FastAPI:
 
         state["handler"].write_checks.append(RBACAdmission(authorization).check)
         state["handler"].write_checks.append(DefaultIngressClassAdmission(cache).check)
+        state["handler"].write_checks.append(DefaultStorageClassAdmission(cache).check)
         state["storage"] = storage
         from orchestrator.apiserver.customresources import CustomResourceController
 

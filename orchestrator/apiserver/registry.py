@@ -76,8 +76,8 @@ class ResourceInfo:
         return strategies.STRATEGIES.get(self.kind) or default
 
 
-def _core(kind, plural, singular, *, namespaced=True, **kwargs) -> ResourceInfo:
-    return ResourceInfo("", "v1", kind, plural, singular, namespaced, "core_v1", **kwargs)
+def _core(kind, plural, singular, *, namespaced=True, model_module="core_v1", **kwargs) -> ResourceInfo:
+    return ResourceInfo("", "v1", kind, plural, singular, namespaced, model_module, **kwargs)
 
 
 RESOURCES: tuple[ResourceInfo, ...] = (
@@ -145,6 +145,12 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  "policy_v1", short_names=("pdb",), subresources=("status",)),
     ResourceInfo("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", False,
                  "scheduling_v1", short_names=("pc",)),
+    _core("PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", short_names=("pvc",),
+          subresources=("status",), model_module="core_v1_storage"),
+    _core("PersistentVolume", "persistentvolumes", "persistentvolume", namespaced=False, short_names=("pv",),
+          subresources=("status",), model_module="core_v1_storage"),
+    ResourceInfo("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", False, "storage_v1",
+                 short_names=("sc",)),
     # Read from the kubelets, never stored: served by orchestrator/apiserver/metrics.py (rows for discovery).
     ResourceInfo("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", False, "metrics_unstored",
                  verbs=("get", "list")),
@@ -158,7 +164,8 @@ GROUP_VERSIONS: tuple[str, ...] = ("v1", "apps/v1", "batch/v1", "coordination.k8
                                   "authorization.k8s.io/v1", "apiextensions.k8s.io/v1",
                                   "networking.k8s.io/v1", "admissionregistration.k8s.io/v1",
                                   "apiregistration.k8s.io/v1", "metrics.k8s.io/v1beta1", "autoscaling/v2",
-                                  "autoscaling/v1", "policy/v1", "scheduling.k8s.io/v1")
+                                  "autoscaling/v1", "policy/v1", "scheduling.k8s.io/v1",
+                                  "storage.k8s.io/v1")
 
 
 class Registry:

@@ -939,3 +939,7 @@ def table_for(
 from orchestrator.apiserver import tables_autoscaling  # noqa: E402 (uses the helpers above)
 
 tables_autoscaling.register(_COLUMNS, _PRINTERS)
+
+from orchestrator.apiserver import tables_storage  # noqa: E402 (uses the helpers above)
+
+tables_storage.register(_COLUMNS, _PRINTERS)

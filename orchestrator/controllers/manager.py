@@ -28,6 +28,7 @@ from orchestrator.controllers.job import JobController
 from orchestrator.controllers.job.plan import DEFAULT_POD_FAILURE_BACKOFF
 from orchestrator.controllers.namespace import NamespaceController
 from orchestrator.controllers.nodelifecycle import NodeLifecycleController
+from orchestrator.controllers.persistentvolume import PersistentVolumeController
 from orchestrator.controllers.replicaset import ReplicaSetController
 from orchestrator.controllers.serviceaccounts import ServiceAccountsController
 from orchestrator.controllers.ttlafterfinished import TTLAfterFinishedController
@@ -64,6 +65,7 @@ class ControllerManager:
             NamespaceController(client, informers, clock=self.clock),
             ServiceAccountsController(client, informers),
             HorizontalPodAutoscalerController(client, informers, clock=self.clock, sync_period=self.hpa_sync_period),
+            PersistentVolumeController(client, informers, clock=self.clock),
         ]
 
     async def run(self) -> None:

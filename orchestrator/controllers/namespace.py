@@ -37,6 +37,7 @@ from orchestrator.client.resources import (
     LEASES,
     NAMESPACES,
     NETWORKPOLICIES,
+    PERSISTENTVOLUMECLAIMS,
     PODDISRUPTIONBUDGETS,
     PODS,
     REPLICASETS,
@@ -54,7 +55,8 @@ KUBERNETES_FINALIZER = "kubernetes"
 NAMESPACED_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, REPLICASETS, DAEMONSETS, CRONJOBS, JOBS, PODS, SERVICES,
                                               ENDPOINTS, ENDPOINTSLICES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, LEASES,
                                               EVENTS, INGRESSES, NETWORKPOLICIES, HORIZONTALPODAUTOSCALERS,
-                                              PODDISRUPTIONBUDGETS, ROLES, ROLEBINDINGS)
+                                              PODDISRUPTIONBUDGETS, ROLES, ROLEBINDINGS,
+                                              PERSISTENTVOLUMECLAIMS)
 CONTENT_REMAINING_RETRY_SECONDS = 2.0
 
 # (type, reason, message) of each condition when all is well (namespaceConditionUpdater's okay values).

@@ -112,6 +112,11 @@ class Kubelet:
             await server.start(addresses=listen_addresses(self.address, self.host_ip), port=self.port)
             await node_agent.register()
             tasks.append(asyncio.create_task(node_agent.run(), name="node-heartbeats"))
+            from orchestrator.kubelet.localpath import LocalPathVolumes, local_path_root
+
+            local_path = LocalPathVolumes(client, node_name=self.node_name,
+                                          root=local_path_root(kubelet_root(self.cluster_name, self.node_name)))
+            tasks.append(asyncio.create_task(local_path.run(), name="local-path-volumes"))
             tasks.append(asyncio.create_task(pods.run(), name="pod-informer"))
             tasks.append(asyncio.create_task(services.run(), name="service-informer"))
             await pods.wait_synced()

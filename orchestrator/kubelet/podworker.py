@@ -37,7 +37,7 @@ from orchestrator.api.quantity import parse_quantity
 from orchestrator.apiserver.allocators import CLUSTER_DOMAIN
 from orchestrator.client.events import NORMAL, WARNING, EventRecorder
 from orchestrator.client.informer import Informer, key_of
-from orchestrator.client.resources import CONFIGMAPS, PODS, SECRETS
+from orchestrator.client.resources import CONFIGMAPS, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS, SECRETS
 from orchestrator.client.rest import ApiClient, ApiUnavailable
 from orchestrator.kubelet.backoff import CrashLoopBackoff, crash_backoff_key, format_duration
 from orchestrator.kubelet.env import EnvError, expand_command, referenced_objects, resolve_env
@@ -451,23 +451,24 @@ class PodWorker:
             self._volumes_refreshed = now
             return True
         except VolumeError as error:
-            message = error.message
+            message, retry = error.message, error.retry_seconds
         except OSError as error:
-            message = f"MountVolume.SetUp failed: {error}"
+            message, retry = f"MountVolume.SetUp failed: {error}", None
         self.context.recorder.record(pod, WARNING, "FailedMount", message)
         if self._volume_paths is not None:
             return True  # keep the containers running on the content they have
-        self.wake_after(CONFIG_ERROR_RETRY_SECONDS)
+        self.wake_after(retry or CONFIG_ERROR_RETRY_SECONDS)
         return False
 
     async def _get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        resource = CONFIGMAPS if kind == "configmaps" else SECRETS
+        resource = {"configmaps": CONFIGMAPS, "secrets": SECRETS, "persistentvolumeclaims": PERSISTENTVOLUMECLAIMS,
+                    "persistentvolumes": PERSISTENTVOLUMES}[kind]
         try:
             return await self.context.client.get(resource, name, namespace=namespace)
         except NotFound:
             return None
         except (ApiUnavailable, APIError) as error:
-            singular = "configMap" if kind == "configmaps" else "secret"
+            singular = {"configmaps": "configMap", "secrets": "secret"}.get(kind, resource.kind)
             raise VolumeError(name, f"couldn't get {singular} {namespace}/{name}: {error}") from error
 
     async def _create_sandbox(self, pod: Mapping[str, Any], observed: PodContainers) -> ContainerInfo | None:

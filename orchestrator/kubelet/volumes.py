@@ -5,7 +5,9 @@ as the kubelet lays them out: `emptyDir` (kubernetes.io~empty-dir, mode 0777),
 `configMap` and `secret` (their keys, or the chosen `items`, written as files with
 `defaultMode`/`mode`, rewritten when the object changes), `downwardAPI` and
 `projected` (configMap, secret and downwardAPI sources). `hostPath` mounts the
-node's path itself, checked or created as its `type` says. Volumes of configMap,
+node's path itself, checked or created as its `type` says. `persistentVolumeClaim` mounts the
+directory of the volume the claim is bound to (`local.path` or `hostPath.path`), created if
+missing; until the claim is Bound the pod waits (FailedMount, retried every second). Volumes of configMap,
 secret, downwardAPI and projected kind are always mounted read-only, as in Kubernetes.
 
 `<root>` is `$ORC_KUBELET_ROOT` (default /var/lib/orc/kubelet) + `<cluster>/<node>`.
@@ -55,10 +57,11 @@ ObjectFetcher = Callable[[str, str], Awaitable[Mapping[str, Any] | None]]
 class VolumeError(Exception):
     """A volume cannot be set up; the kubelet records `FailedMount` and leaves the pod ContainerCreating."""
 
-    def __init__(self, volume: str, message: str) -> None:
+    def __init__(self, volume: str, message: str, *, retry_seconds: float | None = None) -> None:
         super().__init__(f'MountVolume.SetUp failed for volume "{volume}" : {message}')
         self.volume = volume
         self.message = str(self)
+        self.retry_seconds = retry_seconds  # sooner than the default when the cause is expected to pass soon
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,43 @@ def _source_files(
     raise ValueError(f"unsupported volume source {kind!r}")
 
 
+CLAIM_WAIT_RETRY_SECONDS = 1.0
+
+
+def claim_volume_path(
+    volume: Mapping[str, Any],
+    *,
+    namespace: str,
+    claim: Mapping[str, Any] | None,
+    persistent_volume: Mapping[str, Any] | None,
+) -> Path:
+    """The node directory behind a `persistentVolumeClaim` volume; VolumeError while the claim is not Bound."""
+    name = volume.get("name", "")
+    claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName") or ""
+    if claim is None:
+        raise VolumeError(name, f'persistentvolumeclaim "{claim_name}" not found',
+                          retry_seconds=CLAIM_WAIT_RETRY_SECONDS)
+    phase = (claim.get("status") or {}).get("phase") or ""
+    volume_name = (claim.get("spec") or {}).get("volumeName") or ""
+    if phase != "Bound" or not volume_name:
+        raise VolumeError(name, f'PVC {namespace}/{claim_name} has non-bound phase ("{phase}") or empty '
+                          f'pvc.Spec.VolumeName ("{volume_name}")', retry_seconds=CLAIM_WAIT_RETRY_SECONDS)
+    if persistent_volume is None:
+        raise VolumeError(name, f'persistentvolume "{volume_name}" not found', retry_seconds=CLAIM_WAIT_RETRY_SECONDS)
+    spec = persistent_volume.get("spec") or {}
+    path = (spec.get("local") or {}).get("path") or (spec.get("hostPath") or {}).get("path")
+    if not path:
+        raise VolumeError(name, f"volume {volume_name} has no local or hostPath source this kubelet can mount")
+    return Path(path)
+
+
+def _prepare_claim_directory(path: Path) -> Path:
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o777)  # any user of any pod may write it, as k3s's local-path volumes
+    return path
+
+
 def referenced_volume_objects(pod: Mapping[str, Any]) -> set[tuple[str, str]]:
     """The ("configmaps"|"secrets", name) pairs the pod's volumes read."""
     wanted: set[tuple[str, str]] = set()
@@ -244,7 +284,9 @@ def mounts_for(
             source = source / relative
             if not source.exists():
                 source.mkdir(parents=True, exist_ok=True)
-        read_only = bool(volume_mount.get("readOnly")) or volume_kind(volumes.get(name, {})) in READ_ONLY_KINDS
+        volume = volumes.get(name, {})
+        read_only = (bool(volume_mount.get("readOnly")) or volume_kind(volume) in READ_ONLY_KINDS
+                     or bool((volume.get("persistentVolumeClaim") or {}).get("readOnly")))
         mounts.append(BindMount(source=str(source), target=volume_mount.get("mountPath", ""), read_only=read_only))
     return mounts
 
@@ -273,7 +315,18 @@ class VolumeManager:
         """Make every volume of `pod` ready (writing current ConfigMap/Secret contents); returns name -> host path."""
         objects = {key: await fetch(*key) for key in referenced_volume_objects(pod)}
         uid = (pod.get("metadata") or {}).get("uid", "")
-        return await asyncio.to_thread(self._setup_blocking, pod, uid, objects, pod_ip, host_ip)
+        claim_paths = {}
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            if volume_kind(volume) != "persistentVolumeClaim":
+                continue
+            claim = await fetch("persistentvolumeclaims", volume["persistentVolumeClaim"].get("claimName") or "")
+            volume_name = ((claim or {}).get("spec") or {}).get("volumeName")
+            persistent_volume = await fetch("persistentvolumes", volume_name) if volume_name else None
+            claim_paths[volume["name"]] = claim_volume_path(
+                volume, namespace=(pod.get("metadata") or {}).get("namespace") or "", claim=claim,
+                persistent_volume=persistent_volume)
+        paths = await asyncio.to_thread(self._setup_blocking, pod, uid, objects, pod_ip, host_ip, claim_paths)
+        return paths
 
     def _setup_blocking(
         self,
@@ -282,11 +335,15 @@ class VolumeManager:
         objects: Mapping[tuple[str, str], Mapping[str, Any] | None],
         pod_ip: str | None,
         host_ip: str | None,
+        claim_paths: Mapping[str, Path],
     ) -> dict[str, Path]:
         paths: dict[str, Path] = {}
         for volume in (pod.get("spec") or {}).get("volumes") or []:
             name = volume.get("name", "")
             kind = volume_kind(volume)
+            if kind == "persistentVolumeClaim":
+                paths[name] = _prepare_claim_directory(claim_paths[name])
+                continue
             if kind == "hostPath":
                 paths[name] = _prepare_host_path(name, volume["hostPath"])
                 continue

@@ -15,7 +15,7 @@ from orchestrator.client.config import load_client_config
 from orchestrator.client.events import EventRecorder
 from orchestrator.client.informer import Informer
 from orchestrator.client.leaderelection import LeaderElector
-from orchestrator.client.resources import NODES, PODS
+from orchestrator.client.resources import NODES, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS, STORAGECLASSES
 from orchestrator.client.rest import ApiClient
 from orchestrator.scheduler.framework import DEFAULT_SCHEDULER_NAME
 from orchestrator.scheduler.scheduler import DEFAULT_BIND_CONCURRENCY, Scheduler
@@ -40,10 +40,13 @@ async def main(*, kubeconfig: str | None, server: str | None, leader_elect: bool
     pods = Informer(client, PODS, field_selector=POD_FIELD_SELECTOR)
     nodes = Informer(client, NODES)
     scheduler.attach(pods, nodes)
-    informer_tasks = [asyncio.create_task(pods.run()), asyncio.create_task(nodes.run())]
+    volume_informers = [Informer(client, resource) for resource in (PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES,
+                                                                    STORAGECLASSES)]
+    scheduler.attach_volumes(*volume_informers)
+    informer_tasks = [asyncio.create_task(informer.run()) for informer in (pods, nodes, *volume_informers)]
 
     async def schedule() -> None:
-        await asyncio.gather(pods.wait_synced(), nodes.wait_synced())
+        await asyncio.gather(pods.wait_synced(), nodes.wait_synced(), *(i.wait_synced() for i in volume_informers))
         log.info("caches synced: %d nodes; scheduling", scheduler.cache.node_count)
         await scheduler.run()
 

@@ -25,9 +25,19 @@ from datetime import UTC, datetime
 from orchestrator.api.errors import APIError, Conflict, NotFound
 from orchestrator.client.events import NORMAL, WARNING, EventRecorder
 from orchestrator.client.informer import Informer, key_of
-from orchestrator.client.resources import PODS
+from orchestrator.client.resources import PERSISTENTVOLUMECLAIMS, PODS
 from orchestrator.client.rest import ApiClient, ApiUnavailable
-from orchestrator.scheduler.algorithm import Profile, ScheduleResult, default_profile, failure_message, schedule_pod
+from orchestrator.controllers.persistentvolume.plan import SELECTED_NODE_ANNOTATION
+from orchestrator.scheduler.algorithm import (
+    Diagnosis,
+    Profile,
+    ScheduleResult,
+    default_profile,
+    failure_message,
+    fit_error_message,
+    preemption_message,
+    schedule_pod,
+)
 from orchestrator.scheduler.cache import SchedulerCache
 from orchestrator.scheduler.framework import DEFAULT_SCHEDULER_NAME, PodInfo, is_responsible
 from orchestrator.scheduler.queue import QueuedPod, SchedulingQueue
@@ -120,6 +130,7 @@ class Scheduler:
         self._background: set[asyncio.Task] = set()
         self._next_start_index = 0
         self._pods: Informer | None = None
+        self._volume_caches: tuple[Informer, Informer, Informer] | None = None  # claims, volumes, classes
 
     # --- wiring the informers ----------------------------------------------------------------
 
@@ -127,6 +138,25 @@ class Scheduler:
         self._pods = pods
         pods.add_handler(on_add=self.on_pod_add, on_update=self.on_pod_update, on_delete=self.on_pod_delete)
         nodes.add_handler(on_add=self.on_node_add, on_update=self.on_node_update, on_delete=self.on_node_delete)
+
+    def attach_volumes(self, claims: Informer, volumes: Informer, classes: Informer) -> None:
+        """Schedule pods with PersistentVolumeClaims (plugins/volumebinding.py); claim and volume
+        changes may make a waiting pod fit."""
+        from orchestrator.scheduler.plugins.volumebinding import VolumeBinding
+
+        self._volume_caches = (claims, volumes, classes)
+        self.profile.filters.append(VolumeBinding(self._pod_volumes))
+        for informer in (claims, volumes):
+            informer.add_handler(on_add=lambda obj: self.queue.move_all_to_active_or_backoff("PvcAdd"),
+                                 on_update=lambda old, new: self.queue.move_all_to_active_or_backoff("PvcUpdate"))
+
+    def _pod_volumes(self, pod: dict):
+        from orchestrator.scheduler.plugins.volumebinding import PodVolumes, check_pod_volumes
+
+        if self._volume_caches is None:
+            return PodVolumes()
+        claims, volumes, classes = self._volume_caches
+        return check_pod_volumes(pod, get_claim=claims.get, get_volume=volumes.get, get_class=classes.get)
 
     def on_pod_add(self, pod: dict) -> None:
         if is_bound(pod):
@@ -202,6 +232,13 @@ class Scheduler:
         if pod is None:
             return None
         pod_info = PodInfo.from_pod(pod)
+        pod_volumes = self._pod_volumes(pod)
+        if pod_volumes.unschedulable:  # VolumeBinding's PreFilter: no node can help
+            nodes = self.cache.node_count
+            message = (f"{fit_error_message(nodes, {})} {pod_volumes.unschedulable}. "
+                       f"{preemption_message(pod_info, nodes, Diagnosis())}.")
+            self._unschedulable(pod, pod_info, queued, message)
+            return None
         result = schedule_pod(pod_info, self.cache.table, self.profile, start_index=self._next_start_index,
                               percentage_of_nodes_to_score=self.percentage_of_nodes_to_score, rng=self.rng)
         self._next_start_index = result.next_start_index
@@ -211,7 +248,7 @@ class Scheduler:
         self.cache.assume_pod(pod_info, result.node_name)
         # Back-pressure: at most bind_concurrency bindings in flight.
         await self._bind_slots.acquire()
-        self._spawn(self._bind(pod, queued, result.node_name))
+        self._spawn(self._bind(pod, queued, result.node_name, pod_volumes.claims_to_select))
         return result
 
     def _spawn(self, coroutine) -> None:
@@ -219,10 +256,14 @@ class Scheduler:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _bind(self, pod: dict, queued: QueuedPod, node_name: str) -> None:
+    async def _bind(self, pod: dict, queued: QueuedPod, node_name: str, claims_to_select: list | None = None) -> None:
         metadata = pod["metadata"]
         key = queued.key
         try:
+            for claim in claims_to_select or []:  # VolumeBinding's PreBind
+                await self.client.patch(PERSISTENTVOLUMECLAIMS, claim["metadata"]["name"], {"metadata": {
+                    "annotations": {SELECTED_NODE_ANNOTATION: node_name}}}, namespace=metadata.get("namespace"),
+                    patch_type="merge")
             await self.client.create_subresource(PODS, metadata["name"], "binding", binding_for(pod, node_name),
                                                  namespace=metadata.get("namespace"))
         except (APIError, ApiUnavailable) as error:

@@ -126,6 +126,12 @@ CONTROLLER_MANAGER: dict[str, list[Row]] = {
                   (("update",), ("",), ("namespaces/finalize", "namespaces/status")),
                   (("get", "list", "delete", "deletecollection"), ("*",), ("*",))],
     "serviceaccount": [(("create",), ("",), ("serviceaccounts",))],
+    "persistent-volume-binder": [(("get", "list", "watch", "update", "create", "delete", "patch"), ("",),
+                                  ("persistentvolumes", "persistentvolumeclaims")),
+                                 (("update", "patch"), ("",), ("persistentvolumes/status",
+                                                               "persistentvolumeclaims/status")),
+                                 (READ, ("storage.k8s.io",), ("storageclasses",)),
+                                 (READ, ("",), ("pods", "nodes"))],
     "horizontal-pod-autoscaler": [(READ, ("autoscaling",), ("horizontalpodautoscalers",)),
                                   (("update",), ("autoscaling",), ("horizontalpodautoscalers/status",)),
                                   (("get", "update"), ("apps",), ("deployments/scale", "replicasets/scale",
@@ -141,6 +147,7 @@ SCHEDULER: list[Row] = [
     (("get", "update"), ("coordination.k8s.io",), ("leases",), ("kube-scheduler",)),
     (READ, ("",), ("nodes", "namespaces", "services", "replicationcontrollers", "persistentvolumeclaims",
                    "persistentvolumes")),
+    (("patch", "update"), ("",), ("persistentvolumeclaims",)),  # the selected-node annotation (VolumeBinding)
     (("get", "list", "watch", "delete"), ("",), ("pods",)),
     (("create",), ("",), ("bindings", "pods/binding")),
     (("patch", "update"), ("",), ("pods/status",)),
@@ -164,6 +171,9 @@ NODE: list[Row] = [
     (READ, ("",), ("secrets", "configmaps")),
     (("get",), ("",), ("persistentvolumeclaims", "persistentvolumes")),
     (("update", "patch"), ("",), ("persistentvolumeclaims/status",)),
+    # The local-path volumes' directories are the kubelet's: it watches the volumes of its node and
+    # removes a deleted one's directory, then its finalizer (orchestrator/kubelet/localpath.py).
+    (("list", "watch", "update", "patch"), ("",), ("persistentvolumes",)),
     (("get", "create", "update", "patch", "delete"), ("coordination.k8s.io",), ("leases",)),
     (READ, ("storage.k8s.io",), ("csidrivers",)),
     (READ, ("node.k8s.io",), ("runtimeclasses",)),

@@ -37,6 +37,7 @@ from orchestrator.apiserver.strategies.meta import validate_object_meta, validat
 from orchestrator.apiserver.strategies.networking import IngressClassStrategy, IngressStrategy, NetworkPolicyStrategy
 from orchestrator.apiserver.strategies.policy import PodDisruptionBudgetStrategy, PriorityClassStrategy
 from orchestrator.apiserver.strategies.rbac import RBAC_STRATEGIES
+from orchestrator.apiserver.strategies.storage import STORAGE_STRATEGIES
 
 STRATEGIES: dict[str, Strategy] = {
     strategy.kind: strategy
@@ -67,6 +68,7 @@ STRATEGIES: dict[str, Strategy] = {
         HorizontalPodAutoscalerStrategy(),
         PodDisruptionBudgetStrategy(),
         PriorityClassStrategy(),
+        *STORAGE_STRATEGIES,
     )
 }
 

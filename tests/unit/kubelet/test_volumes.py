@@ -119,6 +119,6 @@ async def test_host_path_type_check(tmp_path: Path) -> None:
 
 
 async def test_unsupported_volume_type(tmp_path: Path) -> None:
-    pod = {**POD, "spec": {"volumes": [{"name": "claim", "persistentVolumeClaim": {"claimName": "c"}}]}}
-    with pytest.raises(VolumeError, match="persistentVolumeClaim is not supported"):
+    pod = {**POD, "spec": {"volumes": [{"name": "share", "nfs": {"server": "x", "path": "/"}}]}}
+    with pytest.raises(VolumeError, match="nfs is not supported"):
         await VolumeManager(root=tmp_path).setup(pod, fetch=None, pod_ip=None, host_ip=None)  # type: ignore[arg-type]
