@@ -88,7 +88,8 @@ def _is_jump_line(jump: Jump, line: str) -> bool:
 
 def _is_scoped(rule: str) -> bool:
     matches = rule.split(" -j ")[0]
-    return matches.startswith("-s ") or " -s " in matches or "--dst-type" in matches
+    words = f" {matches} "
+    return " -s " in words or " -d " in words or "--dst-type" in words
 
 
 def _unwanted_jumps(ruleset: Ruleset, table: str, state: KernelState) -> list[str]:

@@ -264,7 +264,7 @@ def plan(ports: Iterable[ServicePort], settings: ProxySettings) -> ProxyPlan:
         f"-m conntrack --ctstate DNAT --ctorigdst {settings.service_cidr} -j ACCEPT",
         "-m conntrack --ctstate RELATED,ESTABLISHED -m conntrack --ctstate DNAT -j ACCEPT",
     ])
-    ruleset.jumps.extend(_jumps(names, settings.pod_cidrs))
+    ruleset.jumps.extend(_jumps(names, settings.pod_cidrs, settings.service_cidr))
     return ProxyPlan(ruleset=ruleset, listeners=listeners)
 
 
@@ -297,10 +297,11 @@ class _ChainNames:
         return f"{self.prefix}-INPUT"
 
 
-def _jumps(names: _ChainNames, pod_cidrs: tuple[str, ...]) -> list[Jump]:
-    # Packets entering from outside reach only the node ports; this cluster's pods reach everything.
+def _jumps(names: _ChainNames, pod_cidrs: tuple[str, ...], service_cidr: str) -> list[Jump]:
+    # The service range (ClusterIPs, the DNS address) only for this cluster's pods; everything else
+    # (node ports, LoadBalancer and external IPs) for any source, as before.
     prerouting = ([Jump(NAT, "PREROUTING", f"-s {cidr} -j {names.services}") for cidr in pod_cidrs]
-                  + [Jump(NAT, "PREROUTING", f"-m addrtype --dst-type LOCAL -j {names.node_ports}")]
+                  + [Jump(NAT, "PREROUTING", f"! -d {service_cidr} -j {names.services}")]
                   if pod_cidrs else [Jump(NAT, "PREROUTING", f"-j {names.services}")])
     return [
         *prerouting,

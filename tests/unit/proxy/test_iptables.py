@@ -194,11 +194,10 @@ def test_the_installed_dns_port_is_read_back():
 
 
 def scoped_ruleset() -> Ruleset:
-    """new_ruleset once the cluster's podCIDR is known: PREROUTING only for its pods, and node ports."""
+    """new_ruleset once the cluster's podCIDR is known: the service range only for its pods."""
     ruleset = new_ruleset()
     ruleset.jumps[0:1] = [Jump(NAT, "PREROUTING", "-s 172.18.0.0/16 -j ORC-T-SERVICES"),
-                          Jump(NAT, "PREROUTING", "-m addrtype --dst-type LOCAL -j ORC-T-NODEPORTS")]
-    ruleset.chain(NAT, "ORC-T-NODEPORTS")
+                          Jump(NAT, "PREROUTING", "! -d 10.96.0.0/16 -j ORC-T-SERVICES")]
     return ruleset
 
 
@@ -209,7 +208,7 @@ def test_a_known_pod_cidr_replaces_the_unscoped_jump_and_leaves_other_clusters_a
     prerouting = [rule for rule in kernel.state.rules[NAT] if rule.startswith("-A PREROUTING ")]
     assert "-A PREROUTING -j ORC-T-SERVICES" not in prerouting
     assert "-A PREROUTING -s 172.18.0.0/16 -j ORC-T-SERVICES" in prerouting
-    assert "-A PREROUTING -m addrtype --dst-type LOCAL -j ORC-T-NODEPORTS" in prerouting
+    assert "-A PREROUTING ! -d 10.96.0.0/16 -j ORC-T-SERVICES" in prerouting
     assert "-A PREROUTING -j ORC-OTHER-SERVICES" in prerouting  # another cluster's jump is not ours to touch
     assert "-A OUTPUT -j ORC-T-SERVICES" in kernel.state.rules[NAT]  # the machine's own traffic: unscoped
     assert applier.apply_blocking(scoped_ruleset()) is False
@@ -217,4 +216,4 @@ def test_a_known_pod_cidr_replaces_the_unscoped_jump_and_leaves_other_clusters_a
     assert applier.apply_blocking(new_ruleset()) is True
     prerouting = [rule for rule in kernel.state.rules[NAT] if rule.startswith("-A PREROUTING ")]
     assert "-A PREROUTING -j ORC-T-SERVICES" in prerouting
-    assert not [rule for rule in prerouting if "-s 172.18.0.0/16" in rule or "ORC-T-NODEPORTS" in rule]
+    assert not [rule for rule in prerouting if "-s 172.18.0.0/16" in rule or "! -d 10.96.0.0/16" in rule]

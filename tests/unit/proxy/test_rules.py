@@ -257,7 +257,7 @@ def test_known_pod_cidrs_scope_the_prerouting_jump_to_the_clusters_pods():
     prefix = ruleset.prefix
     prerouting = [jump.rule for jump in ruleset.jumps if (jump.table, jump.chain) == (NAT, "PREROUTING")]
     assert prerouting == [f"-s 10.244.1.0/24 -j {prefix}-SERVICES", f"-s 172.18.0.0/16 -j {prefix}-SERVICES",
-                          f"-m addrtype --dst-type LOCAL -j {prefix}-NODEPORTS"]
+                          f"! -d 10.96.0.0/16 -j {prefix}-SERVICES"]
     assert Jump(NAT, "OUTPUT", f"-j {prefix}-SERVICES") in ruleset.jumps
     unscoped = plan([new_port()], ProxySettings(cluster_name="test")).ruleset
     assert [jump.rule for jump in unscoped.jumps if jump.chain == "PREROUTING"] == [f"-j {prefix}-SERVICES"]
